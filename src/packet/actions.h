@@ -20,7 +20,7 @@ enum class SetFieldKind : uint8_t {
   EthDst,
   PushVlan,  // value = VLAN id.
   PopVlan,
-  SetVlan,   // Rewrite the id of the existing outer tag.
+  SetVlan,  // Rewrite the id of the existing outer tag.
   NwSrc,
   NwDst,
   NwTos,
@@ -31,8 +31,8 @@ enum class SetFieldKind : uint8_t {
 
 struct SetField {
   SetFieldKind kind;
-  MacAddr mac;      // EthSrc, EthDst.
-  IpAddr ip;        // NwSrc, NwDst.
+  MacAddr mac{};       // EthSrc, EthDst.
+  IpAddr ip{};         // NwSrc, NwDst.
   uint16_t value = 0;  // Vlan id, TOS, TTL, port.
 
   friend bool operator==(const SetField&, const SetField&) = default;
@@ -48,8 +48,11 @@ using SetFieldList = std::vector<SetField>;
 FieldMask diffFields(const FlowFields& before, const FlowFields& after, SetFieldList& out);
 
 // Applies `actions` to `frame` in place (VLAN push/pop resize it). Updates the IPv4 header
-// checksum and the TCP/UDP/ICMPv6 checksums incrementally. Returns false, leaving `frame`
-// unspecified, if the frame does not parse or an action does not apply (e.g. TpSrc on ICMP).
+// checksum and the TCP/UDP/ICMPv6 checksums incrementally (a zero UDP checksum, "none", stays
+// zero). PushVlan inserts an 802.1Q tag (TPID 0x8100) as the new outer tag and fails when two
+// tags are present; PopVlan removes the outer tag. Returns false, leaving `frame` unspecified,
+// if the frame does not parse or an action does not apply (e.g. TpSrc on ICMP or on a later
+// fragment, an IPv6 address on IPv4, a TOS or TTL above 255).
 bool applySetFields(std::vector<uint8_t>& frame, std::span<const SetField> actions);
 
 }  // namespace loom::packet

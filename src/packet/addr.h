@@ -69,7 +69,7 @@ class IpAddr {
   int bitLength() const { return isV4() ? 32 : (isV6() ? 128 : 0); }
   std::string toString() const;
 
-  bool isMulticast() const;   // 224.0.0.0/4 or ff00::/8
+  bool isMulticast() const;  // 224.0.0.0/4 or ff00::/8
   bool isLimitedBroadcast() const { return isV4() && v4() == 0xffffffffU; }
   bool isUnspecified() const;  // 0.0.0.0 or ::
   bool isLoopback() const;     // 127.0.0.0/8 or ::1
@@ -104,9 +104,7 @@ struct IpPrefix {
 
   // "10.0.0.0/8", "fd00::/64"; a bare address means a host prefix (/32 or /128).
   static std::optional<IpPrefix> parse(std::string_view text);
-  static IpPrefix host(const IpAddr& a) {
-    return IpPrefix{a, static_cast<uint8_t>(a.bitLength())};
-  }
+  static IpPrefix host(const IpAddr& a) { return IpPrefix{a, static_cast<uint8_t>(a.bitLength())}; }
 
   IpAddr network() const { return addr.masked(len); }
   bool contains(const IpAddr& a) const;

@@ -54,7 +54,8 @@ class PacketBuilder {
   PacketBuilder& eth(MacAddr src, MacAddr dst);
   // Adds an 802.1Q tag (call twice for QinQ: the first call is the outer tag, TPID 0x88a8).
   PacketBuilder& vlan(uint16_t vid, uint8_t pcp = 0);
-  // Overrides the ethertype written after the tags (otherwise derived from the next layer).
+  // Overrides the ethertype written after the tags (otherwise derived from the next layer;
+  // 0x88b5, IEEE local experimental, for a frame with no L3 layer).
   PacketBuilder& ethType(uint16_t type);
 
   PacketBuilder& arp(uint16_t op, MacAddr sha, const IpAddr& spa, MacAddr tha, const IpAddr& tpa);
@@ -65,13 +66,18 @@ class PacketBuilder {
   PacketBuilder& tos(uint8_t tos);  // IPv4 TOS or IPv6 traffic class.
   PacketBuilder& ipId(uint16_t id);
   PacketBuilder& dontFragment(bool df = true);
-  // IPv4: sets MF and the offset (in 8-byte units). IPv6: adds a fragment header.
+  // IPv4: sets MF and the offset (in 8-byte units). IPv6: adds a fragment header after the
+  // headers added with ipv6ExtHeader().
   PacketBuilder& fragment(uint16_t offset_units, bool more_fragments, uint32_t ident = 0x1234);
   PacketBuilder& ipv4Options(std::span<const uint8_t> options);  // Padded to 4 bytes.
   // IPv6 extension header (hop-by-hop 0, routing 43, destination options 60): `body` is the
-  // header after its next-header/length bytes, padded to a multiple of 8 bytes in total.
+  // header after its next-header/length bytes, padded with zeros (Pad1) to a multiple of 8
+  // bytes in total. AH (51) is padded the same way with its length in 4-byte units; a
+  // fragment header (44) is always 8 bytes (the body gives its last 6). Headers are chained in
+  // call order.
   PacketBuilder& ipv6ExtHeader(uint8_t type, std::span<const uint8_t> body = {});
-  // Overrides the IP protocol / IPv6 next header written for the last L3 header.
+  // Overrides the IP protocol / IPv6 next header written for the last L3 header. Without it and
+  // without an L4 layer, IPv4 gets 253 (RFC 3692 experimental) and IPv6 59 (no next header).
   PacketBuilder& ipProto(uint8_t proto);
 
   PacketBuilder& tcp(uint16_t sport, uint16_t dport);

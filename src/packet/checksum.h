@@ -29,7 +29,9 @@ uint16_t checksumUpdate32(uint16_t checksum, uint32_t old_value, uint32_t new_va
 // True when the IPv4 header checksum over `header` (IHL*4 bytes) verifies.
 bool ipv4HeaderChecksumOk(std::span<const uint8_t> header);
 // True when the L4 checksum of a parsed TCP/UDP/ICMP/ICMPv6 packet verifies (UDP over IPv4 with
-// checksum 0 counts as OK). Later fragments return true (nothing to check).
+// checksum 0 counts as OK; over IPv6 it fails). Fragments, first or later, return true: the
+// checksum covers the reassembled datagram, so there is nothing to check. False when the packet
+// has no L4 header.
 struct ParsedPacket;
 bool l4ChecksumOk(const ParsedPacket& p);
 

@@ -110,7 +110,7 @@ struct FlowFields {
   MacAddr arp_tha;
   IpAddr arp_spa;
   IpAddr arp_tpa;
-  uint16_t tcp_flags = 0;
+  uint16_t tcp_flags = 0;  // Low 9 bits of TCP byte 12-13: NS (0x100), CWR .. FIN (0x001).
 
   friend bool operator==(const FlowFields&, const FlowFields&) = default;
 };
@@ -192,9 +192,12 @@ class FlowMatch {
   void addSeen(FieldMask m) const { seen_ |= m; }
   void resetSeen() const { seen_ = 0; }
 
-  // Human-readable, OVS-like: "eth_src=..,eth_dst=..,ip,nw_src=..,tcp,tp_dst=80". Untracked.
+  // Human-readable, OVS-like, untracked. Prints the fields that exist for the packet's type,
+  // optional ones (tunnel_id, vlan, nw_tos, nw_frag, tcp_flags, icmp_id) only when non-zero:
+  // "eth_src=..,eth_dst=..,ipv4,nw_src=..,nw_dst=..,nw_proto=6,nw_ttl=64,tcp,tp_src=..,tp_dst=80".
+  // Non-IP, non-ARP frames print "eth_type=0x88b5" instead of the protocol word.
   std::string toString() const;
-  // Only the fields in `mask`.
+  // Only the fields in `mask`, in Field order, each as "name=value" ("vlan=none" when absent).
   std::string toString(FieldMask mask) const;
 
   // Compares fields, not the seen mask.
