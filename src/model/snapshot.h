@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -78,7 +79,8 @@ struct Problem {
   std::string field;  // Schema field name, e.g. "peer_id", "condition.nw_src".
   std::string message;
 
-  // "port 6f1c…: peer_id: dangling reference to port 0a2b…".
+  // "port 6f1c…: peer_id: dangling reference to port 0a2b…", with full UUIDs (the distinguishing
+  // digits of hand-written ids are often at the end).
   std::string toString() const;
 };
 const char* problemKindName(Problem::Kind k);
@@ -93,7 +95,7 @@ struct Port {
   Ref device;  // Into bridges() or routers(), by device_kind.
   bool admin_up = true;
 
-  Uuid host_id;  // Exterior when set.
+  Uuid host_id;  // Exterior when set. Not checked against hosts(): hosts register themselves.
   std::string interface_name;
   Ref peer;  // Interior when set.
   bool link_broken = false;
@@ -106,6 +108,10 @@ struct Port {
   Ref outbound_filter;
   std::vector<Index> port_groups;  // Resolved groups only (dangling ones are problems).
   uint32_t mtu = 1500;
+  // One of the port's chains tests connection tracking: every flow entering or leaving through
+  // the port is tracked, so replies to its own connections are recognised whatever the other
+  // end's policy (a stateful security group tracks all its port's connections).
+  bool tracks_connections = false;
 
   bool isExterior() const { return !host_id.isNil(); }
   bool isInterior() const { return peer.isSet(); }
@@ -125,7 +131,8 @@ struct Bridge {
   bool arp_suppression = true;
   Ref inbound_filter;
   Ref outbound_filter;
-  std::vector<Index> ports;  // All ports of the bridge, in port-index order.
+  bool tracks_connections = false;  // As Port::tracks_connections, for the bridge's chains.
+  std::vector<Index> ports;         // All ports of the bridge, in port-index order.
   // MAC -> port for every port with a configured MAC (bridge ports' workloads and, through
   // interior links, the peer router ports' MACs). Configured entries beat learned ones.
   std::unordered_map<uint64_t, Index> static_macs;
@@ -142,14 +149,19 @@ struct Route {
   IpPrefix src;  // len 0 = any source of the family.
   IpPrefix dst;
   NextHopType next_hop = NextHopType::Port;
-  Ref next_hop_port;  // Resolved to a port of the same router; dangling otherwise.
+  // Resolved to a port of the same router; dangling otherwise. Implicit LOCAL routes name the
+  // router port that owns the address.
+  Ref next_hop_port;
   bool has_gateway = false;
   IpAddr gateway;
   uint32_t weight = 0;
   // Derived from a router port's address (connected subnet or the port's own LOCAL address).
   bool implicit = false;
 
-  std::string toString() const;  // "10.0.0.0/24 via port rp1 weight 0", for traces.
+  // "10.0.0.0/24 via port <port uuid> gw 10.0.0.254 weight 0", "0.0.0.0/0 blackhole weight 0",
+  // with " from <src>" after dst for source routes; for traces. A non-empty `port_name` is
+  // printed instead of the port's id.
+  std::string toString(std::string_view port_name = {}) const;
 };
 
 // Longest-prefix-match table of one address family of one router.
@@ -188,6 +200,7 @@ struct Router {
   bool admin_up = true;
   Ref inbound_filter;
   Ref outbound_filter;
+  bool tracks_connections = false;  // As Port::tracks_connections, for the router's chains.
   std::vector<Index> ports;
   std::vector<Route> routes;  // Explicit and implicit routes; the tables point into this.
   RouteTable routes_v4;
@@ -275,6 +288,8 @@ struct Chain {
   // Set when the chain lists a rule that does not exist or did not parse: evaluating it would
   // skip a rule that might drop, so the simulation answers "not ready" instead.
   Uuid missing_rule;
+  // Some rule of this chain, or of a chain it jumps to, tests connection tracking.
+  bool uses_conntrack = false;
 };
 
 struct PortGroup {
@@ -330,12 +345,18 @@ class TopologySnapshot {
   const Chain& chain(Index i) const { return chains_[i]; }
   const PortGroup& portGroup(Index i) const { return port_groups_[i]; }
   const IpAddrGroup& ipAddrGroup(Index i) const { return ip_addr_groups_[i]; }
+  const Host& host(Index i) const { return hosts_[i]; }
+  const TunnelZone& tunnelZone(Index i) const { return tunnel_zones_[i]; }
 
   // kNoIndex when absent.
   Index findPort(const Uuid& id) const { return find(port_index_, id); }
   Index findBridge(const Uuid& id) const { return find(bridge_index_, id); }
   Index findRouter(const Uuid& id) const { return find(router_index_, id); }
   Index findChain(const Uuid& id) const { return find(chain_index_, id); }
+  Index findPortGroup(const Uuid& id) const { return find(port_group_index_, id); }
+  Index findIpAddrGroup(const Uuid& id) const { return find(ip_addr_group_index_, id); }
+  Index findHost(const Uuid& id) const { return find(host_index_, id); }
+  Index findTunnelZone(const Uuid& id) const { return find(tunnel_zone_index_, id); }
   // First port with this name, or kNoIndex (names are not unique; tools only).
   Index findPortByName(std::string_view name) const;
 
@@ -364,7 +385,7 @@ class TopologySnapshot {
 using SnapshotPtr = std::shared_ptr<const TopologySnapshot>;
 
 // Builds a snapshot at `version` (the store revision it reflects). Never fails: problems are
-// listed in the result.
+// listed in the result, in a deterministic order (by build phase, then input order).
 SnapshotPtr buildSnapshot(const v1::Topology& topology, uint64_t version);
 
 }  // namespace loom::model
