@@ -6,12 +6,12 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define LOOM_RELEASE_ASSERT(cond)                                                   \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
+#define LOOM_RELEASE_ASSERT(cond)                                                       \
+  do {                                                                                  \
+    if (!(cond)) {                                                                      \
       std::fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
+      std::abort();                                                                     \
+    }                                                                                   \
   } while (0)
 
 #ifdef NDEBUG

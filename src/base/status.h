@@ -73,7 +73,7 @@ inline Status unavailable(std::string m) { return {StatusCode::Unavailable, std:
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design.
+  StatusOr(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design.
   StatusOr(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design.
     assert(!status_.ok() && "StatusOr built from an OK status without a value");
     if (status_.ok()) status_ = Status(StatusCode::Internal, "StatusOr from OK status");
@@ -109,9 +109,9 @@ class [[nodiscard]] StatusOr {
 #define LOOM_STATUS_CONCAT_INNER(a, b) a##b
 #define LOOM_STATUS_CONCAT(a, b) LOOM_STATUS_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
-    ::loom::Status loom_status_ = (expr);      \
+#define RETURN_IF_ERROR(expr)                    \
+  do {                                           \
+    ::loom::Status loom_status_ = (expr);        \
     if (!loom_status_.ok()) return loom_status_; \
   } while (0)
 

@@ -40,16 +40,16 @@ Uuid Uuid::derive(const Uuid& base, std::string_view name) {
   }
   uint64_t msb = hashCombine(base.msb(), h);
   uint64_t lsb = hashCombine(base.lsb(), mix64(h));
-  msb = (msb & ~0xf000ULL) | 0x5000ULL;                       // Version 5 nibble.
-  lsb = (lsb & ~(0xc0ULL << 56)) | (0x80ULL << 56);           // RFC 4122 variant.
+  msb = (msb & ~0xf000ULL) | 0x5000ULL;              // Version 5 nibble.
+  lsb = (lsb & ~(0xc0ULL << 56)) | (0x80ULL << 56);  // RFC 4122 variant.
   return Uuid(msb, lsb);
 }
 
 std::string Uuid::toString() const {
   char buf[37];
-  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(msb_ >> 32), static_cast<unsigned>((msb_ >> 16) & 0xffff),
-                static_cast<unsigned>(msb_ & 0xffff), static_cast<unsigned>(lsb_ >> 48),
+  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(msb_ >> 32),
+                static_cast<unsigned>((msb_ >> 16) & 0xffff), static_cast<unsigned>(msb_ & 0xffff),
+                static_cast<unsigned>(lsb_ >> 48),
                 static_cast<unsigned long long>(lsb_ & 0xffffffffffffULL));
   return std::string(buf, 36);
 }
