@@ -218,22 +218,24 @@ enum class FragmentPolicy : uint8_t { Any, Header, NonHeader, Unfragmented };
 enum class ConntrackMatch : uint8_t { None, ForwardFlow, ReturnFlow };
 
 // One bit per condition field, for Condition::present and Condition::inverted.
+// Declared in evaluation order: the simulation tests a condition's fields lowest bit first,
+// cheapest first (ports need no packet field), then L2, L3, L4, and connection state last.
 enum class CondField : uint8_t {
   InPorts,
   OutPorts,
   InPortGroup,
   OutPortGroup,
+  EtherType,
   DlSrc,
   DlDst,
-  EtherType,
+  NwProto,
   NwSrc,
   NwDst,
   IpAddrGroupSrc,
   IpAddrGroupDst,
-  NwProto,
   NwTos,
-  TpSrc,
   TpDst,
+  TpSrc,
   IcmpType,
   IcmpCode,
   Conntrack,

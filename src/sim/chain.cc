@@ -102,21 +102,12 @@ bool testField(Context& ctx, const Condition& c, CondField f, const Uuid** missi
   return false;
 }
 
-// Field order of evaluation: what costs nothing first (ports), then L2, L3, L4, state.
-constexpr CondField kOrder[] = {
-    CondField::InPorts,      CondField::OutPorts,       CondField::InPortGroup,
-    CondField::OutPortGroup, CondField::EtherType,      CondField::DlSrc,
-    CondField::DlDst,        CondField::NwProto,        CondField::NwSrc,
-    CondField::NwDst,        CondField::IpAddrGroupSrc, CondField::IpAddrGroupDst,
-    CondField::NwTos,        CondField::TpDst,          CondField::TpSrc,
-    CondField::IcmpType,     CondField::IcmpCode,       CondField::Conntrack,
-};
-
 Match matches(Context& ctx, const Condition& c) {
   bool result = fragmentPolicyAccepts(ctx, c.fragment_policy);
   if (result) {
-    for (CondField f : kOrder) {
-      if (!c.has(f)) continue;
+    // Set fields only, in CondField order (cheapest first).
+    for (uint32_t bits = c.present; bits != 0; bits &= bits - 1) {
+      auto f = static_cast<CondField>(__builtin_ctz(bits));
       const Uuid* missing = nullptr;
       ObjectKind missing_kind = ObjectKind::PortGroup;
       bool ok = testField(ctx, c, f, &missing, &missing_kind);
