@@ -52,7 +52,11 @@ Step Context::notReadyArp(const Uuid& router, const IpAddr& ip) {
   out.not_ready.kind = NotReadyCause::Kind::ArpPending;
   out.not_ready.router = router;
   out.not_ready.ip = ip;
-  if (tracing()) trace("simulation", "not ready: " + out.not_ready.toString());
+  if (tracing()) {
+    model::Index r = topo.findRouter(router);
+    trace("simulation", "not ready: waiting for ARP of " + ip.toString() + " on " +
+                            (r == kNoIndex ? router.toString() : label(topo.router(r))));
+  }
   return Step::NotReady;
 }
 

@@ -23,23 +23,23 @@ void InMemoryMacTable::erase(const Uuid& bridge, uint16_t vlan, MacAddr mac) {
 }
 
 std::optional<MacAddr> InMemoryIpMacTable::lookup(const Uuid& bridge, const IpAddr& ip) const {
-  auto it = table_.find(Key{bridge, ip});
+  auto it = table_.find(DeviceIpKey{bridge, ip});
   if (it == table_.end()) return std::nullopt;
   return it->second;
 }
 
 void InMemoryIpMacTable::set(const Uuid& bridge, const IpAddr& ip, MacAddr mac) {
-  table_[Key{bridge, ip}] = mac;
+  table_[DeviceIpKey{bridge, ip}] = mac;
 }
 
 std::optional<ArpEntry> InMemoryArpTable::lookup(const Uuid& router, const IpAddr& ip) const {
-  auto it = table_.find(Key{router, ip});
+  auto it = table_.find(DeviceIpKey{router, ip});
   if (it == table_.end()) return std::nullopt;
   return it->second;
 }
 
 void InMemoryArpTable::set(const Uuid& router, const IpAddr& ip, const ArpEntry& entry) {
-  table_[Key{router, ip}] = entry;
+  table_[DeviceIpKey{router, ip}] = entry;
 }
 
 std::optional<CtDirection> InMemoryConntrack::lookup(const ConntrackKey& key) const {

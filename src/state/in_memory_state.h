@@ -32,6 +32,18 @@ class InMemoryMacTable final : public MacTableView {
   std::unordered_map<Key, Uuid, KeyHash> table_;
 };
 
+// Key of the per-device IP tables.
+struct DeviceIpKey {
+  Uuid device;
+  IpAddr ip;
+  friend bool operator==(const DeviceIpKey&, const DeviceIpKey&) = default;
+};
+struct DeviceIpKeyHash {
+  size_t operator()(const DeviceIpKey& k) const {
+    return static_cast<size_t>(hashCombine(k.device.hash(), k.ip.hash()));
+  }
+};
+
 class InMemoryIpMacTable final : public IpMacTableView {
  public:
   std::optional<MacAddr> lookup(const Uuid& bridge, const IpAddr& ip) const override;
@@ -39,17 +51,7 @@ class InMemoryIpMacTable final : public IpMacTableView {
   size_t size() const { return table_.size(); }
 
  private:
-  struct Key {
-    Uuid device;
-    IpAddr ip;
-    friend bool operator==(const Key&, const Key&) = default;
-  };
-  struct KeyHash {
-    size_t operator()(const Key& k) const {
-      return static_cast<size_t>(hashCombine(k.device.hash(), k.ip.hash()));
-    }
-  };
-  std::unordered_map<Key, MacAddr, KeyHash> table_;
+  std::unordered_map<DeviceIpKey, MacAddr, DeviceIpKeyHash> table_;
 };
 
 class InMemoryArpTable final : public ArpTableView {
@@ -59,17 +61,7 @@ class InMemoryArpTable final : public ArpTableView {
   size_t size() const { return table_.size(); }
 
  private:
-  struct Key {
-    Uuid device;
-    IpAddr ip;
-    friend bool operator==(const Key&, const Key&) = default;
-  };
-  struct KeyHash {
-    size_t operator()(const Key& k) const {
-      return static_cast<size_t>(hashCombine(k.device.hash(), k.ip.hash()));
-    }
-  };
-  std::unordered_map<Key, ArpEntry, KeyHash> table_;
+  std::unordered_map<DeviceIpKey, ArpEntry, DeviceIpKeyHash> table_;
 };
 
 class InMemoryConntrack final : public ConntrackView {

@@ -25,6 +25,23 @@ bool knownKey(std::string_view key) {
   return false;
 }
 
+// Whether `key` means something for `proto`: a key that does not is an error, not ignored.
+bool appliesTo(std::string_view key, std::string_view proto) {
+  auto in = [key](std::initializer_list<std::string_view> keys) {
+    for (std::string_view k : keys) {
+      if (k == key) return true;
+    }
+    return false;
+  };
+  if (in({"eth_src", "eth_dst", "vlan", "src", "dst"})) return true;
+  if (proto == "arp") return in({"op", "spa", "tpa", "sha", "tha"});
+  if (in({"ttl", "tos", "frag", "size"})) return true;
+  if (proto == "tcp") return in({"sport", "dport", "flags"});
+  if (proto == "udp") return in({"sport", "dport"});
+  if (proto == "icmp") return in({"type", "code", "id", "seq"});
+  return false;
+}
+
 std::string knownKeyList() {
   std::string s;
   for (std::string_view k : kKnownKeys) {
@@ -42,12 +59,13 @@ Status bad(std::string_view key, std::string_view value, std::string_view what) 
 StatusOr<uint32_t> number(std::string_view key, std::string_view v, uint32_t max) {
   uint32_t n = 0;
   int base = 10;
+  std::string_view digits = v;
   if (v.size() > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
-    v.remove_prefix(2);
+    digits.remove_prefix(2);
     base = 16;
   }
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n, base);
-  if (ec != std::errc() || p != v.data() + v.size() || v.empty() || n > max) {
+  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n, base);
+  if (ec != std::errc() || p != digits.data() + digits.size() || digits.empty() || n > max) {
     return bad(key, v, "a number up to " + std::to_string(max));
   }
   return n;
@@ -131,6 +149,9 @@ StatusOr<std::vector<uint8_t>> buildPacket(std::string_view spec,
       return invalidArgument("unknown key '" + std::string(key) + "' (known: " + knownKeyList() +
                              ")");
     }
+    if (!appliesTo(key, proto)) {
+      return invalidArgument("'" + std::string(key) + "' does not apply to " + std::string(proto));
+    }
     if (!kv.emplace(key, words[w].substr(eq + 1)).second) {
       return invalidArgument("'" + std::string(key) + "' given twice");
     }
@@ -169,6 +190,19 @@ StatusOr<std::vector<uint8_t>> buildPacket(std::string_view spec,
   }
 
   packet::PacketBuilder b;
+  // Ethernet header (eth_dst overrides the default) and the optional VLAN tag.
+  auto addL2 = [&](MacAddr default_dst) -> Status {
+    MacAddr eth_dst = default_dst;
+    if (auto v = get("eth_dst")) {
+      ASSIGN_OR_RETURN(eth_dst, macAddress("eth_dst", *v));
+    }
+    b.eth(eth_src, eth_dst);
+    if (auto v = get("vlan")) {
+      ASSIGN_OR_RETURN(uint32_t vid, number("vlan", *v, 4095));
+      b.vlan(static_cast<uint16_t>(vid));
+    }
+    return okStatus();
+  };
   if (proto == "arp") {
     uint16_t op = packet::kArpOpRequest;
     if (auto v = get("op")) {
@@ -199,15 +233,9 @@ StatusOr<std::vector<uint8_t>> buildPacket(std::string_view spec,
     if (!spa.isV4() || !tpa.isV4()) {
       return invalidArgument("arp: needs IPv4 spa (or src) and tpa (or dst)");
     }
-    MacAddr eth_dst = op == packet::kArpOpRequest ? MacAddr::broadcast() : tha;
-    if (auto v = get("eth_dst")) {
-      ASSIGN_OR_RETURN(eth_dst, macAddress("eth_dst", *v));
-    }
-    b.eth(eth_src, eth_dst);
-    if (auto v = get("vlan")) {
-      ASSIGN_OR_RETURN(uint32_t vid, number("vlan", *v, 4095));
-      b.vlan(static_cast<uint16_t>(vid));
-    }
+    // A request, or a reply with no target (gratuitous), is broadcast.
+    RETURN_IF_ERROR(
+        addL2(op == packet::kArpOpRequest || tha.isZero() ? MacAddr::broadcast() : tha));
     b.arp(op, sha, spa, tha, tpa);
     return b.build();
   }
@@ -218,15 +246,7 @@ StatusOr<std::vector<uint8_t>> buildPacket(std::string_view spec,
     return invalidArgument(std::string("src/dst: addresses must be IPv") + (v6 ? "6" : "4") +
                            " for '" + std::string(proto) + "'");
   }
-  MacAddr eth_dst = defaultDestination(topo, ingress, src, dst);
-  if (auto v = get("eth_dst")) {
-    ASSIGN_OR_RETURN(eth_dst, macAddress("eth_dst", *v));
-  }
-  b.eth(eth_src, eth_dst);
-  if (auto v = get("vlan")) {
-    ASSIGN_OR_RETURN(uint32_t vid, number("vlan", *v, 4095));
-    b.vlan(static_cast<uint16_t>(vid));
-  }
+  RETURN_IF_ERROR(addL2(defaultDestination(topo, ingress, src, dst)));
   if (v6) {
     b.ipv6(src, dst);
   } else {

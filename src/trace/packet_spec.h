@@ -16,7 +16,9 @@
 //   vlan, ttl, tos     numbers.  frag=first|later.  size=<payload bytes>.
 //   sport, dport       TCP/UDP ports (default 40000 and 80).  flags=S|SA|A|F|R|P (TCP).
 //   type, code, id, seq  ICMP fields (default echo request, id 1, seq 1).
-//   op=request|reply, spa, tpa, sha, tha   ARP fields (default: request from the port).
+//   op=request|reply, spa, tpa, sha, tha   ARP fields (default: request from the port; a
+//                      reply without tha is a broadcast gratuitous reply).
+// A key that does not apply to the protocol (flags on udp, ttl on arp) is an error.
 
 #include <cstdint>
 #include <string_view>
