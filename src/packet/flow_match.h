@@ -5,8 +5,9 @@
 // packet fields only through these accessors, so at the end the seen mask is exactly the set of
 // fields the decision depended on: that becomes the megaflow mask (MidoNet's "fields seen").
 // Code that must look without widening the match (trace printing, action diffing) uses
-// untracked(). Setters never mark a field as seen; a set-field action forces its layer into the
-// mask through normalizeMask().
+// untracked(). Setters never mark a field as seen; they record it in written() (a field a device
+// writes belongs in the mask even when the write changed nothing), and a set-field action forces
+// its layer into the mask through normalizeMask().
 //
 // Conventions, as in the Linux/OVS flow key:
 //  - eth_type is the type after any 802.1Q tag; vlan_present/vlan_id describe the outer tag.
@@ -170,21 +171,27 @@ class FlowMatch {
   // port) endpoints plus the protocol. Reads the 5-tuple (addresses, proto, ports or ICMP id).
   uint64_t symmetricHash() const;
 
-  // --- Writes (never tracked). ---
-  void setEthSrc(MacAddr m) { f_.eth_src = m; }
-  void setEthDst(MacAddr m) { f_.eth_dst = m; }
+  // --- Writes: never marked as seen; each records its field in written(). ---
+  void setEthSrc(MacAddr m) { write(Field::EthSrc, f_.eth_src, m); }
+  void setEthDst(MacAddr m) { write(Field::EthDst, f_.eth_dst, m); }
   void setVlan(bool present, uint16_t id) {
+    written_ |= fieldBit(Field::Vlan);
     f_.vlan_present = present;
     f_.vlan_id = present ? id : 0;
   }
-  void setNwSrc(const IpAddr& a) { f_.nw_src = a; }
-  void setNwDst(const IpAddr& a) { f_.nw_dst = a; }
-  void setNwTos(uint8_t t) { f_.nw_tos = t; }
-  void setNwTtl(uint8_t t) { f_.nw_ttl = t; }
-  void setTpSrc(uint16_t p) { f_.tp_src = p; }
-  void setTpDst(uint16_t p) { f_.tp_dst = p; }
-  void setTunnelId(uint64_t id) { f_.tunnel_id = id; }
+  void setNwSrc(const IpAddr& a) { write(Field::NwSrc, f_.nw_src, a); }
+  void setNwDst(const IpAddr& a) { write(Field::NwDst, f_.nw_dst, a); }
+  void setNwTos(uint8_t t) { write(Field::NwTos, f_.nw_tos, t); }
+  void setNwTtl(uint8_t t) { write(Field::NwTtl, f_.nw_ttl, t); }
+  void setTpSrc(uint16_t p) { write(Field::TpSrc, f_.tp_src, p); }
+  void setTpDst(uint16_t p) { write(Field::TpDst, f_.tp_dst, p); }
+  void setTunnelId(uint64_t id) { write(Field::TunnelId, f_.tunnel_id, id); }
+  // Neither seen nor written: for tests that build keys.
   FlowFields& mutableFields() { return f_; }
+  // The fields set through the setters above. Actions are the diff of the packet as it leaves
+  // against the packet as it entered, so a write that left a field as it was has no action: a
+  // flow must then match on that field, or it would not rewrite a packet that has another value.
+  FieldMask written() const { return written_; }
 
   // --- Untracked access, for tracing, diffing and tests. ---
   const FlowFields& untracked() const { return f_; }
@@ -209,9 +216,15 @@ class FlowMatch {
     seen_ |= fieldBit(f);
     return v;
   }
+  template <typename T>
+  void write(Field f, T& field, const T& v) {
+    written_ |= fieldBit(f);
+    field = v;
+  }
 
   FlowFields f_;
   mutable FieldMask seen_ = 0;
+  FieldMask written_ = 0;
 };
 
 }  // namespace loom::packet

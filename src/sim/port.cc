@@ -81,7 +81,10 @@ Step portEgress(Context& ctx, Index port_index) {
   e.port = port.id;
   e.host = port.host_id;
   e.device = port.device.id;
-  ctx.rewritten |= packet::diffFields(ctx.orig.untracked(), ctx.cur.untracked(), e.actions);
+  // Fields written on the way are in the mask even when their value did not change: the diff
+  // has no action for them, so the flow is right only for packets that have that value.
+  ctx.rewritten |=
+      packet::diffFields(ctx.orig.untracked(), ctx.cur.untracked(), e.actions) | ctx.cur.written();
   e.fields = ctx.cur.untracked();
   if (ctx.tracing()) {
     model::Index host = ctx.topo.findHost(port.host_id);

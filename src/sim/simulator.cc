@@ -1,5 +1,8 @@
 #include "sim/simulator.h"
 
+#include <cstring>
+#include <vector>
+
 #include "sim/context.h"
 
 namespace loom::sim {
@@ -58,9 +61,14 @@ void Simulator::simulate(const SimInput& input, const model::TopologySnapshot& t
       break;
     case Outcome::NotReady:
       // Nothing of a simulation that did not complete may stick, except the packets it
-      // generated to make progress (an ARP request).
+      // generated to make progress (an ARP request). Answers and errors from flood branches
+      // that finished before the one that is not ready are dropped too: the re-run after the
+      // wait generates them again.
       out.egress.clear();
       out.writes.clear();
+      std::erase_if(out.generated, [](const GeneratedPacket& g) {
+        return std::strcmp(g.what, "arp_request") != 0;
+      });
       out.drop_reason = DropReason::None;
       break;
     case Outcome::Consumed: out.drop_reason = DropReason::None; break;

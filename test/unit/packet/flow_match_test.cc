@@ -151,6 +151,19 @@ TEST(FlowMatch, UntrackedAccessWritesAndPrintingMarkNothing) {
   EXPECT_EQ(m.seen(), 0u);
 }
 
+TEST(FlowMatch, SettersRecordTheFieldsTheyWriteEvenWithTheSameValue) {
+  FlowMatch m(tcpFields());
+  EXPECT_EQ(m.written(), 0u);
+  m.setEthSrc(m.untracked().eth_src);
+  m.setNwTtl(1);
+  m.setVlan(false, 0);
+  m.mutableFields().tcp_flags = kTcpAck;
+  EXPECT_EQ(m.written(), bits({Field::EthSrc, Field::NwTtl, Field::Vlan}));
+  EXPECT_EQ(m.seen(), 0u);
+  FlowMatch copy = m;
+  EXPECT_EQ(copy.written(), m.written());
+}
+
 TEST(FlowMatch, PredicatesMarkTheFieldsTheyRead) {
   FlowMatch m(tcpFields());
   EXPECT_TRUE(m.isIpv4());
