@@ -88,13 +88,11 @@ void emitIcmpError(Context& ctx, Index via_port, MacAddr src_mac, const IpAddr& 
                    uint8_t type, uint8_t code, uint32_t rest) {
   const packet::FlowFields& f = ctx.cur.untracked();
   std::vector<uint8_t> quoted = offendingDatagram(ctx);
-  std::vector<uint8_t> frame = packet::PacketBuilder()
-                                   .eth(src_mac, f.eth_src)
-                                   .ipv4(src_ip, f.nw_src)
-                                   .ttl(64)
-                                   .icmp(type, code, rest)
-                                   .payload(quoted)
-                                   .build();
+  packet::PacketBuilder b;
+  b.eth(src_mac, f.eth_src);
+  if (f.vlan_present) b.vlan(f.vlan_id);  // Back on the sender's VLAN.
+  std::vector<uint8_t> frame =
+      b.ipv4(src_ip, f.nw_src).ttl(64).icmp(type, code, rest).payload(quoted).build();
   addGenerated(ctx, via_port, std::move(frame), "icmp_error");
   if (ctx.tracing()) {
     ctx.trace("icmp", "ICMP error type " + std::to_string(type) + " code " + std::to_string(code) +
@@ -120,10 +118,10 @@ void emitReject(Context& ctx) {
 
 void emitArpReply(Context& ctx, Index via_port, MacAddr mac, const IpAddr& ip) {
   const packet::FlowFields& f = ctx.cur.untracked();
-  std::vector<uint8_t> frame = packet::PacketBuilder()
-                                   .eth(mac, f.arp_sha)
-                                   .arp(packet::kArpOpReply, mac, ip, f.arp_sha, f.arp_spa)
-                                   .build();
+  packet::PacketBuilder b;
+  b.eth(mac, f.arp_sha);
+  if (f.vlan_present) b.vlan(f.vlan_id);  // Answer on the requester's VLAN.
+  std::vector<uint8_t> frame = b.arp(packet::kArpOpReply, mac, ip, f.arp_sha, f.arp_spa).build();
   addGenerated(ctx, via_port, std::move(frame), "arp_reply");
 }
 

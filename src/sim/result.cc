@@ -52,6 +52,7 @@ const char* dropReasonName(DropReason r) {
     case DropReason::HairpinLoop: return "hairpin_loop";
     case DropReason::NoFloodPorts: return "no_flood_ports";
     case DropReason::NotForRouter: return "not_for_router";
+    case DropReason::VlanAtRouter: return "vlan_at_router";
     case DropReason::ArpNotForRouter: return "arp_not_for_router";
     case DropReason::UnsupportedEthertype: return "unsupported_ethertype";
     case DropReason::Ipv6NotRouted: return "ipv6_not_routed";

@@ -42,6 +42,7 @@ enum class DropReason : uint8_t {
   HairpinLoop,      // A bridge would send the frame back out of its ingress port.
   NoFloodPorts,     // Flood with no other port to go to.
   NotForRouter,     // L2 destination is neither the router port's MAC nor broadcast.
+  VlanAtRouter,     // An 802.1Q-tagged frame reached a router (router ports are untagged).
   ArpNotForRouter,  // ARP for an address the router does not own.
   UnsupportedEthertype,
   Ipv6NotRouted,  // IPv6 reached a router: not routed yet.

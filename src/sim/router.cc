@@ -175,6 +175,10 @@ Step routerProcess(Context& ctx, Index router_index) {
     return ctx.drop(DropReason::NotForRouter, routerLabel(ctx, router),
                     ctx.tracing() ? "L2 destination " + dst_mac.toString() : "");
   }
+  if (ctx.cur.vlanPresent()) {
+    return ctx.drop(DropReason::VlanAtRouter, routerLabel(ctx, router),
+                    "router ports carry untagged frames");
+  }
   uint16_t eth_type = ctx.cur.ethType();
   if (eth_type == packet::kEthTypeArp) return handleArp(ctx, router, in_port);
   if (eth_type == packet::kEthTypeIpv6) {

@@ -113,6 +113,24 @@ TEST_F(BridgeTest, ArpSuppressionAnswersFromConfiguredAddresses) {
   EXPECT_EQ(reply.fields.eth_dst, testing::mac(kMacA));
 }
 
+TEST_F(BridgeTest, ArpSuppressionAnswersOnTheRequestersVlan) {
+  build();
+  auto request = packet::PacketBuilder()
+                     .eth(testing::mac(kMacA), packet::MacAddr::broadcast())
+                     .vlan(42)
+                     .arp(packet::kArpOpRequest, testing::mac(kMacA), testing::ip("10.0.0.1"),
+                          packet::MacAddr(), testing::ip("10.0.0.4"))
+                     .build();
+  auto r = h.send(p1, request);
+  ASSERT_EQ(r.outcome, Outcome::Consumed) << SimHarness::traceText(r);
+  ASSERT_EQ(r.generated.size(), 1u);
+  auto reply = packet::parsePacket(r.generated[0].frame);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_TRUE(reply.fields.vlan_present);
+  EXPECT_EQ(reply.fields.vlan_id, 42);
+  EXPECT_EQ(reply.fields.arp_op, packet::kArpOpReply);
+}
+
 TEST_F(BridgeTest, ArpSuppressionUsesLearnedAddresses) {
   build();
   // A gratuitous ARP from p2 teaches the bridge 10.0.0.2 is-at B.

@@ -374,6 +374,18 @@ TEST_F(RouterTest, AdminDownRouterDrops) {
   EXPECT_EQ(h.send(vm_a, fromA("10.0.1.11")).drop_reason, DropReason::RouterAdminDown);
 }
 
+TEST_F(RouterTest, TaggedFrameAtARouterIsDropped) {
+  build();
+  auto frame = packet::PacketBuilder()
+                   .eth(mac(kVmA), mac(kRa))
+                   .vlan(10)
+                   .ipv4(ip("10.0.0.11"), ip("10.0.1.11"))
+                   .udp(1, 2)
+                   .build();
+  auto r = h.send(vm_a, frame);
+  EXPECT_EQ(r.drop_reason, DropReason::VlanAtRouter) << SimHarness::traceText(r);
+}
+
 TEST_F(RouterTest, Ipv6IsNotRoutedYet) {
   build();
   auto frame = packet::PacketBuilder()
