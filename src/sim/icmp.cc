@@ -48,9 +48,8 @@ std::vector<uint8_t> offendingDatagram(Context& ctx) {
   }
   packet::PacketBuilder b;
   b.eth(f.eth_src, f.eth_dst).ipv4(f.nw_src, f.nw_dst).ttl(f.nw_ttl).tos(f.nw_tos);
-  if (f.nw_frag == packet::FragType::Later) {
-    b.fragment(1, true).ipProto(f.nw_proto);
-  } else if (f.nw_proto == packet::kIpProtoTcp) {
+  // (No later fragments here: icmpErrorAllowed() refuses errors about them.)
+  if (f.nw_proto == packet::kIpProtoTcp) {
     b.tcp(f.tp_src, f.tp_dst).tcpFlags(f.tcp_flags);
   } else if (f.nw_proto == packet::kIpProtoUdp) {
     b.udp(f.tp_src, f.tp_dst);

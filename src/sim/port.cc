@@ -2,6 +2,7 @@
 // the packet to its device; egress runs the outbound chain and either ends the simulation at an
 // exterior port (recording the actions by diff) or crosses the link into the peer port.
 
+#include "base/assert.h"
 #include "sim/context.h"
 
 namespace loom::sim::detail {
@@ -30,11 +31,8 @@ Step portIngress(Context& ctx, Index port_index) {
                       "inbound filter");
   }
 
-  if (!port.device.isResolved()) {
-    return ctx.notReadyMissing(
-        port.device_kind == model::DeviceKind::Bridge ? ObjectKind::Bridge : ObjectKind::Router,
-        port.device.id);
-  }
+  // The snapshot leaves out ports whose device is missing.
+  LOOM_ASSERT(port.device.isResolved());
   return port.device_kind == model::DeviceKind::Bridge ? bridgeProcess(ctx, port.device.index)
                                                        : routerProcess(ctx, port.device.index);
 }
