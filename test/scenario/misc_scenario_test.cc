@@ -47,43 +47,40 @@ TEST(LoopBoundTest, BridgeLoopFloodTerminatesAtTheDeviceLimit) {
   EXPECT_THAT(SimHarness::traceText(r), HasSubstr("device_limit"));
 }
 
-TEST(LoopBoundTest, RoutingLoopStopsAfterSixteenDevices) {
+// vm -- net -- r1 == r2, where each router sends 203.0.113.0/24 to the other.
+class RoutingLoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Uuid net = h.topo.bridge("net");
+    vm = h.topo.vmPort(net, "vm", "02:00:00:00:00:01", "10.0.0.11");
+    Uuid r1 = h.topo.router("r1");
+    Uuid r2 = h.topo.router("r2");
+    h.topo.attach(r1, net, "r1-net", "02:00:00:00:01:01", "10.0.0.1/24");
+    Uuid a = h.topo.routerPort(r1, "r1-l", "02:00:00:00:01:02", "169.254.0.1/30");
+    Uuid b = h.topo.routerPort(r2, "r2-l", "02:00:00:00:02:02", "169.254.0.2/30");
+    h.topo.link(a, b);
+    h.topo.route(r1, "203.0.113.0/24", a, "169.254.0.2");
+    h.topo.route(r2, "203.0.113.0/24", b, "169.254.0.1");
+    h.topo.route(r2, "10.0.0.0/24", b, "169.254.0.1");  // So r2's ICMP errors find the VM.
+    ASSERT_EQ(h.build(), "");
+  }
+  sim::SimResult send(uint8_t ttl) {
+    return h.send(vm, testing::tcpFrame("02:00:00:00:00:01", "02:00:00:00:01:01", "10.0.0.11",
+                                        "203.0.113.5", 1, 2, ttl));
+  }
   SimHarness h;
-  Uuid net = h.topo.bridge("net");
-  Uuid vm = h.topo.vmPort(net, "vm", "02:00:00:00:00:01", "10.0.0.11");
-  Uuid r1 = h.topo.router("r1");
-  Uuid r2 = h.topo.router("r2");
-  h.topo.attach(r1, net, "r1-net", "02:00:00:00:01:01", "10.0.0.1/24");
-  Uuid a = h.topo.routerPort(r1, "r1-l", "02:00:00:00:01:02", "169.254.0.1/30");
-  Uuid b = h.topo.routerPort(r2, "r2-l", "02:00:00:00:02:02", "169.254.0.2/30");
-  h.topo.link(a, b);
-  // Each router sends 203.0.113.0/24 to the other.
-  h.topo.route(r1, "203.0.113.0/24", a, "169.254.0.2");
-  h.topo.route(r2, "203.0.113.0/24", b, "169.254.0.1");
-  ASSERT_EQ(h.build(), "");
-  auto r = h.send(vm, testing::tcpFrame("02:00:00:00:00:01", "02:00:00:00:01:01", "10.0.0.11",
-                                        "203.0.113.5", 1, 2, /*ttl=*/255));
+  Uuid vm;
+};
+
+TEST_F(RoutingLoopTest, StopsAfterSixteenDevices) {
+  auto r = send(/*ttl=*/255);
   EXPECT_EQ(r.outcome, Outcome::Drop);
   EXPECT_EQ(r.drop_reason, DropReason::DeviceLimit);
   EXPECT_EQ(r.devices_visited, 16u);
 }
 
-TEST(LoopBoundTest, TtlStopsARoutingLoopFirstWhenLow) {
-  SimHarness h;
-  Uuid net = h.topo.bridge("net");
-  Uuid vm = h.topo.vmPort(net, "vm", "02:00:00:00:00:01", "10.0.0.11");
-  Uuid r1 = h.topo.router("r1");
-  Uuid r2 = h.topo.router("r2");
-  h.topo.attach(r1, net, "r1-net", "02:00:00:00:01:01", "10.0.0.1/24");
-  Uuid a = h.topo.routerPort(r1, "r1-l", "02:00:00:00:01:02", "169.254.0.1/30");
-  Uuid b = h.topo.routerPort(r2, "r2-l", "02:00:00:00:02:02", "169.254.0.2/30");
-  h.topo.link(a, b);
-  h.topo.route(r1, "203.0.113.0/24", a, "169.254.0.2");
-  h.topo.route(r2, "203.0.113.0/24", b, "169.254.0.1");
-  h.topo.route(r2, "10.0.0.0/24", b, "169.254.0.1");
-  ASSERT_EQ(h.build(), "");
-  auto r = h.send(vm, testing::tcpFrame("02:00:00:00:00:01", "02:00:00:00:01:01", "10.0.0.11",
-                                        "203.0.113.5", 1, 2, /*ttl=*/4));
+TEST_F(RoutingLoopTest, LowTtlStopsItFirstWithTimeExceeded) {
+  auto r = send(/*ttl=*/4);
   EXPECT_EQ(r.drop_reason, DropReason::TtlExpired);
   ASSERT_EQ(r.generated.size(), 1u);
   EXPECT_EQ(packet::parsePacket(r.generated[0].frame).fields.icmp_type, packet::kIcmpTimeExceeded);
