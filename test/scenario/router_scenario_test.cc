@@ -53,6 +53,18 @@ class RouterTest : public ::testing::Test {
                     state::ArpEntry{mac(kGw), h.clock.now() + std::chrono::seconds(60),
                                     h.clock.now() + std::chrono::seconds(90)});
   }
+  // A second exterior uplink, 192.0.2.6/30, whose gateway 192.0.2.5 is learned once the
+  // snapshot is built (learnSecondGateway).
+  Uuid addSecondUplink() {
+    Uuid up2 = h.topo.routerPort(r1, "r1-up2", "02:00:00:00:02:ff", "192.0.2.6/30");
+    h.topo.bind(up2, h.topo.host("edge2"));
+    return up2;
+  }
+  void learnSecondGateway() {
+    h.state.arp.set(r1, ip("192.0.2.5"),
+                    state::ArpEntry{mac("02:00:00:00:99:05"), h.clock.now() + std::chrono::hours(1),
+                                    h.clock.now() + std::chrono::hours(1)});
+  }
   std::vector<uint8_t> fromA(const char* dst_ip, uint8_t ttl = 64) {
     return testing::tcpFrame(kVmA, kRa, "10.0.0.11", dst_ip, 40000, 80, ttl);
   }
@@ -198,32 +210,26 @@ TEST_F(RouterTest, ExpiredArpEntryIsAMiss) {
 }
 
 TEST_F(RouterTest, LongestPrefixWins) {
-  Uuid up2 = h.topo.routerPort(r1, "r1-up2", "02:00:00:00:02:ff", "192.0.2.6/30");
-  h.topo.bind(up2, h.topo.host("edge2"));
+  Uuid up2 = addSecondUplink();
   h.topo.route(r1, "198.51.100.0/24", up2, "192.0.2.5");
   h.topo.route(r1, "198.51.0.0/16", up, "192.0.2.1");
   build();
   learnGateway();
-  h.state.arp.set(r1, ip("192.0.2.5"),
-                  state::ArpEntry{mac("02:00:00:00:99:05"), h.clock.now() + std::chrono::hours(1),
-                                  h.clock.now() + std::chrono::hours(1)});
+  learnSecondGateway();
   EXPECT_THAT(SimHarness::egressPorts(h.send(vm_a, fromA("198.51.100.7"))), ElementsAre(up2));
   EXPECT_THAT(SimHarness::egressPorts(h.send(vm_a, fromA("198.51.7.7"))), ElementsAre(up));
   EXPECT_THAT(SimHarness::egressPorts(h.send(vm_a, fromA("203.0.113.1"))), ElementsAre(up));
 }
 
 TEST_F(RouterTest, SourceRoutesSteerBySourcePrefix) {
-  Uuid up2 = h.topo.routerPort(r1, "r1-up2", "02:00:00:00:02:ff", "192.0.2.6/30");
-  h.topo.bind(up2, h.topo.host("edge2"));
+  Uuid up2 = addSecondUplink();
   // net-b's traffic leaves by up2; everyone else by the default route. Both are /0 routes, so
   // for net-b both match: the source route wins by its lower weight.
   h.topo.topology().mutable_routes(0)->set_weight(10);
   h.topo.route(r1, "0.0.0.0/0", up2, "192.0.2.5", 0, "10.0.1.0/24");
   build();
   learnGateway();
-  h.state.arp.set(r1, ip("192.0.2.5"),
-                  state::ArpEntry{mac("02:00:00:00:99:05"), h.clock.now() + std::chrono::hours(1),
-                                  h.clock.now() + std::chrono::hours(1)});
+  learnSecondGateway();
   auto from_a = h.send(vm_a, fromA("203.0.113.1"));
   EXPECT_THAT(SimHarness::egressPorts(from_a), ElementsAre(up)) << SimHarness::traceText(from_a);
   auto from_b = h.send(vm_b, testing::tcpFrame(kVmB, kRb, "10.0.1.11", "203.0.113.1", 40000, 80));
@@ -233,15 +239,12 @@ TEST_F(RouterTest, SourceRoutesSteerBySourcePrefix) {
 }
 
 TEST_F(RouterTest, LowestWeightWinsAmongEqualPrefixes) {
-  Uuid up2 = h.topo.routerPort(r1, "r1-up2", "02:00:00:00:02:ff", "192.0.2.6/30");
-  h.topo.bind(up2, h.topo.host("edge2"));
+  Uuid up2 = addSecondUplink();
   h.topo.route(r1, "198.51.100.0/24", up, "192.0.2.1", 20);
   h.topo.route(r1, "198.51.100.0/24", up2, "192.0.2.5", 10);
   build();
   learnGateway();
-  h.state.arp.set(r1, ip("192.0.2.5"),
-                  state::ArpEntry{mac("02:00:00:00:99:05"), h.clock.now() + std::chrono::hours(1),
-                                  h.clock.now() + std::chrono::hours(1)});
+  learnSecondGateway();
   for (int i = 0; i < 20; ++i) {
     auto r = h.send(vm_a, testing::tcpFrame(kVmA, kRa, "10.0.0.11", "198.51.100.7",
                                             static_cast<uint16_t>(30000 + i), 80));
