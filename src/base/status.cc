@@ -37,7 +37,7 @@ Status Status::withContext(std::string_view prefix) const {
   std::string m(prefix);
   m += ": ";
   m += message_;
-  return Status(code_, std::move(m));
+  return Status(code_, std::move(m)).withField(field_);
 }
 
 }  // namespace loom

@@ -51,13 +51,23 @@ class [[nodiscard]] Status {
   // Returns a copy whose message is "<prefix>: <message>".
   Status withContext(std::string_view prefix) const;
 
+  // The input field at fault, for errors a caller can fix ("condition.nw_src",
+  // "addresses[1]"); empty when the error is not about one field. The API reports it.
+  const std::string& field() const { return field_; }
+  Status withField(std::string field) const {
+    Status s = *this;
+    s.field_ = std::move(field);
+    return s;
+  }
+
   friend bool operator==(const Status& a, const Status& b) {
-    return a.code_ == b.code_ && a.message_ == b.message_;
+    return a.code_ == b.code_ && a.message_ == b.message_ && a.field_ == b.field_;
   }
 
  private:
   StatusCode code_ = StatusCode::Ok;
   std::string message_;
+  std::string field_;
 };
 
 inline Status okStatus() { return Status(); }
@@ -68,6 +78,18 @@ inline Status failedPrecondition(std::string m) {
 }
 inline Status internalError(std::string m) { return {StatusCode::Internal, std::move(m)}; }
 inline Status unavailable(std::string m) { return {StatusCode::Unavailable, std::move(m)}; }
+inline Status aborted(std::string m) { return {StatusCode::Aborted, std::move(m)}; }
+inline Status alreadyExists(std::string m) { return {StatusCode::AlreadyExists, std::move(m)}; }
+inline Status deadlineExceeded(std::string m) {
+  return {StatusCode::DeadlineExceeded, std::move(m)};
+}
+inline Status resourceExhausted(std::string m) {
+  return {StatusCode::ResourceExhausted, std::move(m)};
+}
+// InvalidArgument about one input field: "<field>: <message>", with field() set.
+inline Status invalidField(std::string field, std::string m) {
+  return Status(StatusCode::InvalidArgument, field + ": " + m).withField(std::move(field));
+}
 
 // Holds either a value or a non-OK Status.
 template <typename T>

@@ -1,6 +1,7 @@
 #include "base/uuid.h"
 
 #include <cstdio>
+#include <random>
 
 namespace loom {
 namespace {
@@ -30,6 +31,19 @@ std::optional<Uuid> Uuid::parse(std::string_view text) {
     ++nibble;
   }
   return Uuid(words[0], words[1]);
+}
+
+Uuid Uuid::random() {
+  thread_local std::mt19937_64 gen{[] {
+    std::random_device rd;
+    std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+    return std::mt19937_64(seq);
+  }()};
+  uint64_t msb = gen();
+  uint64_t lsb = gen();
+  msb = (msb & ~0xf000ULL) | 0x4000ULL;                           // version 4
+  lsb = (lsb & ~(0xc0ULL << 56)) | (0x80ULL << 56);               // RFC 4122 variant
+  return Uuid(msb, lsb);
 }
 
 Uuid Uuid::derive(const Uuid& base, std::string_view name) {

@@ -21,6 +21,8 @@ class Uuid {
   // A deterministic name-based id (RFC 4122 version 5 layout over a 64-bit FNV/mix hash, not
   // SHA-1): used for objects the snapshot derives itself, e.g. implicit routes.
   static Uuid derive(const Uuid& base, std::string_view name);
+  // A random (version 4) id from a per-thread generator seeded from std::random_device.
+  static Uuid random();
 
   constexpr uint64_t msb() const { return msb_; }
   constexpr uint64_t lsb() const { return lsb_; }

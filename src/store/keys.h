@@ -1,0 +1,88 @@
+#pragma once
+// The NSDB key layout (docs/nsdb.md). Everything lives under one root (default "/loom"):
+//
+//   <root>/v1/obj/<kind>/<id>                          StoredObject (binary protobuf)
+//   <root>/v1/ref/<kind>/<id>/<src_kind>/<src_id>      "field[,field]": src refers to kind/id
+//   <root>/v1/live/host/<host_id>                      HostLiveness, lease-bound
+//   <root>/v1/live/port/<port_id>                      PortActive, lease-bound
+//
+// Reference keys are the store's back-reference index: one per (referenced, referrer) pair,
+// written in the same transaction as the referrer. They let a delete find (and a transaction
+// compare) everything that points at an object without scanning, and they are never written by
+// anyone but ObjectStore.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "loom/v1/store.pb.h"
+
+namespace loom::store {
+
+enum class Kind : uint8_t {
+  Bridge,
+  Router,
+  Port,
+  Route,
+  Chain,
+  Rule,
+  PortGroup,
+  IpAddrGroup,
+  Host,
+  TunnelZone,
+};
+inline constexpr size_t kKindCount = 10;
+
+// "bridge", "router", "port", "route", "chain", "rule", "port_group", "ip_addr_group", "host",
+// "tunnel_zone": used in keys, API paths (plural with "s") and messages.
+std::string_view kindName(Kind kind);
+std::optional<Kind> kindFromName(std::string_view name);
+// The kind held by an envelope; nullopt if none is set.
+std::optional<Kind> kindOf(const v1::StoredObject& object);
+// The envelope's object as a message (nullptr if unset) and its id / tenant_id fields.
+const google::protobuf::Message* payload(const v1::StoredObject& object);
+google::protobuf::Message* mutablePayload(v1::StoredObject& object, Kind kind);
+std::string objectId(const v1::StoredObject& object);
+std::string tenantId(const v1::StoredObject& object);  // Empty for hosts and tunnel zones.
+
+inline constexpr uint32_t kStoredFormat = 1;
+
+class Keys {
+ public:
+  explicit Keys(std::string root = "/loom");
+
+  const std::string& root() const { return root_; }
+  // <root>/v1/ : everything a replica watches.
+  std::string all() const;
+  std::string objects() const;  // <root>/v1/obj/
+  std::string objects(Kind kind) const;
+  std::string object(Kind kind, std::string_view id) const;
+  std::string refs(Kind target, std::string_view target_id) const;  // ".../ref/<kind>/<id>/"
+  std::string ref(Kind target, std::string_view target_id, Kind src,
+                  std::string_view src_id) const;
+  std::string liveHosts() const;
+  std::string liveHost(std::string_view host_id) const;
+  std::string livePorts() const;
+  std::string livePort(std::string_view port_id) const;
+
+  struct ObjectKey {
+    Kind kind;
+    std::string id;
+  };
+  std::optional<ObjectKey> parseObject(std::string_view key) const;
+  // Referrer named by a ref key.
+  std::optional<ObjectKey> parseRefSource(std::string_view key) const;
+  // The id at the end of a live/host or live/port key.
+  std::optional<std::string> parseLiveHost(std::string_view key) const;
+  std::optional<std::string> parseLivePort(std::string_view key) const;
+
+ private:
+  std::string root_;
+};
+
+// Binary envelope encoding. decode() refuses unknown formats and empty envelopes.
+std::string encodeObject(const v1::StoredObject& object);
+bool decodeObject(std::string_view bytes, v1::StoredObject& out);
+
+}  // namespace loom::store
