@@ -46,7 +46,8 @@ struct KeyValue {
   int64_t lease = 0;
 };
 
-// The end of the range that holds every key starting with `prefix` (etcd's prefix + 1).
+// The end of the range that holds every key starting with `prefix` (etcd's prefix + 1; "\0",
+// meaning "to the end of the keyspace", for an empty prefix).
 std::string prefixEnd(const std::string& prefix);
 
 struct RangeOptions {
@@ -76,10 +77,12 @@ struct Compare {
   std::string value;   // Value.
 
   // Helpers for the compares the store uses.
-  static Compare exists(std::string key);   // version > 0
-  static Compare missing(std::string key);  // version == 0
+  static Compare exists(std::string key);                    // version > 0
+  static Compare missing(std::string key);                   // version == 0
   static Compare modRevision(std::string key, int64_t rev);  // mod_revision == rev
-  // No key in [prefix, prefixEnd(prefix)) was created or changed after `rev`.
+  // No key in [prefix, prefixEnd(prefix)) was created or changed after `rev` (every key's
+  // mod_revision < rev + 1). Holds vacuously over an empty range. Does not see deletions: a
+  // deleted key has no mod_revision left to compare.
   static Compare rangeUnchangedSince(std::string prefix, int64_t rev);
 };
 
@@ -125,7 +128,9 @@ inline constexpr size_t kMaxTxnOps = 128;
 class EtcdClient {
  public:
   // Builds the channel; does not wait for a connection (the first call does, up to its
-  // deadline). InvalidArgument for an empty or malformed endpoint list.
+  // deadline). InvalidArgument for an empty or malformed endpoint list, or a non-positive
+  // call_timeout. Endpoints are IP literals ("127.0.0.1:2379", "[::1]:2379", optionally with
+  // "http://"); a single host name ("localhost:2379") is resolved through DNS.
   static StatusOr<std::unique_ptr<EtcdClient>> create(ClientOptions options);
   virtual ~EtcdClient() = default;
 
@@ -133,8 +138,13 @@ class EtcdClient {
   // Every key under `prefix` at one revision, read in pages of `page_size` (all pages at the
   // revision of the first, or at `revision` if non-zero). OutOfRange if the revision has been
   // compacted.
-  virtual StatusOr<RangeResult> listPrefix(const std::string& prefix, int64_t page_size = 5000,
-                                           int64_t revision = 0) = 0;
+  StatusOr<RangeResult> listPrefix(const std::string& prefix, int64_t page_size = 5000,
+                                   int64_t revision = 0) {
+    return listRange(prefix, prefixEnd(prefix), page_size, revision);
+  }
+  // The same over [key, range_end).
+  virtual StatusOr<RangeResult> listRange(const std::string& key, const std::string& range_end,
+                                          int64_t page_size = 5000, int64_t revision = 0) = 0;
   // Returns the revision of the write.
   virtual StatusOr<int64_t> put(const std::string& key, const std::string& value,
                                 int64_t lease = 0) = 0;

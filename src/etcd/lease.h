@@ -25,12 +25,16 @@ struct LeaseOptions {
 class LeaseKeeper {
  public:
   // Grants the first lease synchronously (so the caller can put keys at once) and calls
-  // on_new_lease before returning.
+  // on_new_lease (on the caller's thread) before returning. `client` grants and revokes and
+  // must outlive the keeper; the keep-alive stream uses its own channel (channel_tag +
+  // "/lease") built from client.options(). A keep-alive goes out every max(ttl/3, 100 ms) of
+  // the TTL the server granted; on a stream error the keeper reconnects with backoff.
   static StatusOr<std::unique_ptr<LeaseKeeper>> start(EtcdClient& client, LeaseOptions options);
   virtual ~LeaseKeeper() = default;
 
   virtual int64_t leaseId() const = 0;
-  // Stops keeping the lease alive without revoking it (tests: simulate a crash).
+  // Stops keeping the lease alive without revoking it (tests: simulate a crash). The
+  // destructor then does not revoke either.
   virtual void release() = 0;
 };
 

@@ -27,10 +27,13 @@ struct WatchEvent {
 };
 
 // Events of one or more revisions, delivered together; every event of a revision is in the
-// same batch (etcd's atomicity per revision).
+// same batch (etcd's atomicity per revision). A batch without events is a progress notification:
+// nothing under the prefix changed up to `revision`.
 struct WatchBatch {
   std::vector<WatchEvent> events;
-  int64_t revision = 0;  // The newest revision the batch covers (header revision).
+  // The newest revision the batch covers: the last event's revision, or for a progress
+  // notification the store's revision. lastRevision() equals it once on_batch is called.
+  int64_t revision = 0;
 };
 
 struct WatchHandler {
@@ -45,17 +48,24 @@ struct WatchHandler {
 
 class Watcher {
  public:
-  // Starts watching [prefix, prefixEnd(prefix)) from `start_revision` (inclusive). Uses its own
-  // channel derived from `options` (a watch stream must not share fate with a blocked call).
-  static StatusOr<std::unique_ptr<Watcher>> start(const ClientOptions& options,
-                                                  std::string prefix, int64_t start_revision,
-                                                  WatchHandler handler);
+  // Starts watching [prefix, prefixEnd(prefix)) from `start_revision` (inclusive; 0 = from the
+  // newest revision on). Uses its own channel derived from `options` (channel_tag + "/watch": a
+  // watch stream must not share fate with a blocked call). The handler's callbacks may call
+  // stop() but must not destroy the Watcher.
+  static StatusOr<std::unique_ptr<Watcher>> start(const ClientOptions& options, std::string prefix,
+                                                  int64_t start_revision, WatchHandler handler);
+  // The same over [key, range_end) (e.g. two adjacent prefixes).
+  static StatusOr<std::unique_ptr<Watcher>> startRange(const ClientOptions& options,
+                                                       std::string key, std::string range_end,
+                                                       int64_t start_revision,
+                                                       WatchHandler handler);
   virtual ~Watcher() = default;  // Stops the thread and cancels the stream.
 
   // The last revision delivered (start_revision - 1 before any event).
   virtual int64_t lastRevision() const = 0;
   // Asks the server for a progress notification (advances lastRevision() when idle).
   virtual void requestProgress() = 0;
+  // Cancels the stream and joins the thread (prompt: no waiting for the server). Idempotent.
   virtual void stop() = 0;
 };
 
