@@ -5,6 +5,15 @@
 //   <root>/v1/ref/<kind>/<id>/<src_kind>/<src_id>      "field[,field]": src refers to kind/id
 //   <root>/v1/live/host/<host_id>                      HostLiveness, lease-bound
 //   <root>/v1/live/port/<port_id>                      PortActive, lease-bound
+//   <root>/v1/progress/<host_id>                       HostProgress, lease-bound
+//
+// The names are chosen so that what a replica watches is one contiguous range: an agent's
+// replica watches [live/, end of obj/) — objects and liveness, but neither the reference index
+// nor the other hosts' progress reports (N hosts each reporting every applied revision would
+// otherwise cost every host N events per change, N² in all: OVN moved nb_cfg out of the
+// Chassis table for the same reason). The API's replica also needs progress (for sync) and
+// watches [live/, end of progress/). keys_test checks the order ("live" < "obj" < "progress" <
+// "ref").
 //
 // Reference keys are the store's back-reference index: one per (referenced, referrer) pair,
 // written in the same transaction as the referrer. They let a delete find (and a transaction
@@ -45,6 +54,8 @@ const google::protobuf::Message* payload(const v1::StoredObject& object);
 google::protobuf::Message* mutablePayload(v1::StoredObject& object, Kind kind);
 std::string objectId(const v1::StoredObject& object);
 std::string tenantId(const v1::StoredObject& object);  // Empty for hosts and tunnel zones.
+// "port 0a2b...-..." (the full id): how messages name an object.
+std::string objectName(Kind kind, std::string_view id);
 
 inline constexpr uint32_t kStoredFormat = 1;
 
@@ -55,16 +66,23 @@ class Keys {
   const std::string& root() const { return root_; }
   // <root>/v1/ : everything a replica watches.
   std::string all() const;
+  // The range a replica lists and watches: [first, end). With progress: also the hosts'
+  // progress reports.
+  struct Range {
+    std::string key, end;
+  };
+  Range replicaRange(bool with_progress) const;
   std::string objects() const;  // <root>/v1/obj/
   std::string objects(Kind kind) const;
   std::string object(Kind kind, std::string_view id) const;
   std::string refs(Kind target, std::string_view target_id) const;  // ".../ref/<kind>/<id>/"
-  std::string ref(Kind target, std::string_view target_id, Kind src,
-                  std::string_view src_id) const;
+  std::string ref(Kind target, std::string_view target_id, Kind src, std::string_view src_id) const;
   std::string liveHosts() const;
   std::string liveHost(std::string_view host_id) const;
   std::string livePorts() const;
   std::string livePort(std::string_view port_id) const;
+  std::string progressAll() const;
+  std::string progress(std::string_view host_id) const;
 
   struct ObjectKey {
     Kind kind;
@@ -76,6 +94,7 @@ class Keys {
   // The id at the end of a live/host or live/port key.
   std::optional<std::string> parseLiveHost(std::string_view key) const;
   std::optional<std::string> parseLivePort(std::string_view key) const;
+  std::optional<std::string> parseProgress(std::string_view key) const;
 
  private:
   std::string root_;

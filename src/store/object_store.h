@@ -19,8 +19,14 @@
 //    bridge_id / router_id, a route's router_id, a rule's chain_id; a chain's rule_ids may only
 //    be reordered (an empty list on update keeps the current order).
 //
-// Concurrency: every write reads what it depends on at revision R and commits with compares on
-// the mod_revision of each object read (optimistic concurrency). A conflict with another
+// Ids: an object id given to create() must be a UUID (either case; stored in canonical lower
+// case), otherwise a random one is assigned; reference ids are canonicalized the same way and an
+// optional reference holding the nil UUID means unset. The reference table (which fields refer
+// to what, and what a delete does to them) is in references.h.
+//
+// Concurrency: every write reads what it depends on at revision R (the object and its targets
+// in one read-only transaction) and commits with compares on the mod_revision of each object
+// read (optimistic concurrency). A conflict with another
 // writer is retried (up to 8 times) unless the caller gave expected_mod_revision, in which case
 // a changed object is Aborted ("concurrent modification"). A write never exceeds etcd's 128
 // operations per transaction: a cascading delete larger than that is split into several
@@ -82,20 +88,24 @@ struct DeleteOptions {
 };
 
 struct DeleteResult {
-  int64_t revision = 0;               // Revision of the last transaction.
-  std::vector<ObjectRef> deleted;     // Everything deleted, the requested object last.
-  std::vector<ObjectRef> updated;     // Objects whose references were cleared (unlinked peers).
-  int transactions = 0;               // > 1 when a large cascade was split.
+  int64_t revision = 0;            // Revision of the last transaction.
+  std::vector<ObjectRef> deleted;  // Everything deleted, the requested object last.
+  // Objects whose references were cleared (unlinked peers, memberships, host bindings) and
+  // surviving chains whose rule_ids lost a deleted rule.
+  std::vector<ObjectRef> updated;
+  int transactions = 0;  // > 1 when a large cascade was split.
 };
 
 struct ListOptions {
-  std::string tenant_id;  // Only objects of this tenant.
-  // Only children of this parent: ports of a bridge or router, routes of a router, rules of a
-  // chain (in chain order). Empty: all.
+  // Only objects of this tenant (kinds without a tenant_id field never match a non-empty one).
+  std::string tenant_id;
+  // Only children of this parent: ports of a bridge or router, routes of a router (both from
+  // the parent's ref index), rules of a chain (in chain order; page_token is then the last
+  // rule id of the previous page). Empty: all. InvalidArgument for other kinds.
   std::string parent_id;
-  int64_t limit = 0;        // 0: no limit.
-  std::string page_token;   // From a previous ListResult; continues after its last item.
-  int64_t revision = 0;     // 0: newest. Later pages should pass the first page's revision.
+  int64_t limit = 0;       // 0: no limit.
+  std::string page_token;  // From a previous ListResult; continues after its last item.
+  int64_t revision = 0;    // 0: newest. Later pages should pass the first page's revision.
 };
 
 struct ListResult {
@@ -127,5 +137,10 @@ class ObjectStore {
 // Checks an object's own fields (formats, ranges, required fields) without looking at other
 // objects: the same checks the snapshot builder applies. InvalidArgument with field() set.
 Status validateFields(const v1::StoredObject& object);
+// validateFields() plus the store's own rules on one object: a rule has a chain_id, and a
+// jump_chain_id exactly when its action is JUMP (not its own chain); a port is not both
+// exterior (host_id) and interior (peer_id), not linked to itself, and has no interface_name
+// without a host_id. create() and update() apply it after canonicalizing ids.
+Status validateObject(const v1::StoredObject& object);
 
 }  // namespace loom::store
