@@ -31,6 +31,9 @@ class HostRegistration {
   // Revokes the lease: the host's records vanish at once.
   virtual ~HostRegistration() = default;
 
+  // Report the versions of the replica's snapshots (the revisions of topology changes), not
+  // every applied revision: liveness writes are revisions too, and hosts reporting the
+  // revisions of each other's reports would write forever.
   virtual void reportApplied(int64_t revision) = 0;
   // The last revision written to etcd (for tests and metrics).
   virtual int64_t reportedRevision() const = 0;

@@ -1,12 +1,13 @@
 #pragma once
 // Replica: a live, local copy of the NSDB that the API server and every agent use.
 //
-// Lists <root>/v1/ at one revision R (in pages), then watches from R + 1 and applies every
-// change in revision order. After each applied batch that touched topology objects it builds a
-// new immutable TopologySnapshot (version = the applied revision) and hands it to subscribers.
-// A disconnect, etcd restart or leader change is absorbed by the watcher (resume from
-// last + 1); a compaction of the resume revision makes the replica re-list and swap its state
-// wholesale (the snapshot after a re-list is complete, never a mix). Nothing is applied twice.
+// Lists its range of <root>/v1/ (store/keys.h: objects and liveness) at one revision R (in pages),
+// then watches from R + 1 and applies every change in revision order. After each applied batch that
+// touched topology objects it builds a new immutable TopologySnapshot (version = the applied
+// revision) and hands it to subscribers. A disconnect, etcd restart or leader change is absorbed by
+// the watcher (resume from last + 1); a compaction of the resume revision makes the replica re-list
+// and swap its state wholesale (the snapshot after a re-list is complete, never a mix). Nothing is
+// applied twice.
 //
 // Besides the topology it tracks the lease-bound liveness records: live hosts (with the
 // revision each has applied) and active ports.
@@ -29,6 +30,9 @@ namespace loom::replica {
 struct ReplicaOptions {
   std::string root = "/loom";
   int64_t page_size = 5000;
+  // Also follow the hosts' progress reports (liveHosts()' applied_revision); the API server's
+  // replica does, agents' replicas do not (store/keys.h explains why).
+  bool track_progress = false;
 };
 
 struct ReplicaStats {
