@@ -172,40 +172,45 @@ void printResult(const sim::SimResult& r, const Names& names, const std::string&
   }
 }
 
-}  // namespace
-
-Status runTrace(const TraceOptions& options, std::ostream& out) {
-  ASSIGN_OR_RETURN(v1::Topology topology, model::loadTopologyFile(options.topology_path));
-  model::SnapshotPtr snap = model::buildSnapshot(topology, 1);
-  Names names(*snap);
-  out << "topology " << options.topology_path << ": " << snap->bridges().size() << " bridges, "
-      << snap->routers().size() << " routers, " << snap->ports().size() << " ports, "
-      << snap->chains().size() << " chains\n";
-  for (const model::Problem& p : snap->problems()) out << "problem: " << p.toString() << "\n";
+Status runOn(const model::TopologySnapshot& snap, const std::string& what,
+             const TraceOptions& options, std::ostream& out) {
+  Names names(snap);
+  out << "topology " << what << ": " << snap.bridges().size() << " bridges, "
+      << snap.routers().size() << " routers, " << snap.ports().size() << " ports, "
+      << snap.chains().size() << " chains\n";
+  for (const model::Problem& p : snap.problems()) out << "problem: " << p.toString() << "\n";
 
   state::InMemoryState st;
   ManualTimeSource clock;
   sim::Simulator simulator(sim::SimConfig{&clock});
-  for (const std::string& seed : options.arp_seeds) RETURN_IF_ERROR(seedArp(*snap, seed, st));
+  for (size_t i = 0; i < options.arp_seeds.size(); ++i) {
+    Status s = seedArp(snap, options.arp_seeds[i], st);
+    if (!s.ok()) return s.withField("arp_seeds[" + std::to_string(i) + "]");
+  }
 
   int n = 0;
   for (const TraceRequest& req : options.packets) {
+    std::string field = "packets[" + std::to_string(n) + "]";
     ++n;
-    ASSIGN_OR_RETURN(model::Index port, resolvePort(*snap, req.port));
-    auto frame = buildPacket(req.spec, *snap, port);
-    if (!frame.ok()) return frame.status().withContext("packet " + std::to_string(n));
-    out << "\n=== packet " << n << ": " << req.spec << " (on port " << snap->port(port).name
+    auto resolved = resolvePort(snap, req.port);
+    if (!resolved.ok()) return resolved.status().withField(field + ".port");
+    model::Index port = *resolved;
+    auto frame = buildPacket(req.spec, snap, port);
+    if (!frame.ok()) {
+      return frame.status().withContext("packet " + std::to_string(n)).withField(field + ".spec");
+    }
+    out << "\n=== packet " << n << ": " << req.spec << " (on port " << snap.port(port).name
         << ")\n";
     out << "flow: " << describeFrame(*frame) << "\n";
     sim::SimResult r;
-    simulator.simulateFrame(*frame, snap->port(port).id, /*trace=*/true, *snap, st.view(), r);
+    simulator.simulateFrame(*frame, snap.port(port).id, /*trace=*/true, snap, st.view(), r);
     printResult(r, names, "", out);
     st.apply(r.writes, clock.now());
 
     if (!options.follow_generated) continue;
     for (const sim::GeneratedPacket& g : r.generated) {
-      model::Index via = snap->findPort(g.port);
-      if (via == model::kNoIndex || !snap->port(via).isInterior()) continue;
+      model::Index via = snap.findPort(g.port);
+      if (via == model::kNoIndex || !snap.port(via).isInterior()) continue;
       packet::ParsedPacket p = packet::parsePacket(g.frame);
       if (!p.ok()) continue;
       out << "  --- following " << g.what << " out of port " << names.port(g.port) << "\n";
@@ -216,12 +221,26 @@ Status runTrace(const TraceOptions& options, std::ostream& out) {
       in.start = sim::SimInput::Start::PortEgress;
       in.trace = true;
       sim::SimResult gr;
-      simulator.simulate(in, *snap, st.view(), gr);
+      simulator.simulate(in, snap, st.view(), gr);
       printResult(gr, names, "  ", out);
       st.apply(gr.writes, clock.now());
     }
   }
   return okStatus();
+}
+
+}  // namespace
+
+Status runTrace(const TraceOptions& options, std::ostream& out) {
+  ASSIGN_OR_RETURN(v1::Topology topology, model::loadTopologyFile(options.topology_path));
+  model::SnapshotPtr snap = model::buildSnapshot(topology, 1);
+  return runOn(*snap, options.topology_path, options, out);
+}
+
+Status runTrace(const model::SnapshotPtr& snapshot, const TraceOptions& options,
+                std::ostream& out) {
+  if (snapshot == nullptr) return failedPrecondition("no topology snapshot");
+  return runOn(*snapshot, "revision " + std::to_string(snapshot->version()), options, out);
 }
 
 }  // namespace loom::trace

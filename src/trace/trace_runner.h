@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "model/snapshot.h"
 
 namespace loom::trace {
 
@@ -30,6 +31,12 @@ struct TraceOptions {
 
 // Runs every request and prints to `out`. Errors (unreadable topology, unknown port, bad
 // packet description) stop the run and are returned; what ran before is already printed.
+// Errors about one request carry a field: "packets[i].port" (NotFound), "packets[i].spec"
+// (InvalidArgument), "arp_seeds[i]" (0-based indexes).
 Status runTrace(const TraceOptions& options, std::ostream& out);
+
+// The same against a snapshot already built (the API's replica); options.topology_path is
+// ignored and the first line names the snapshot's version instead of a file.
+Status runTrace(const model::SnapshotPtr& snapshot, const TraceOptions& options, std::ostream& out);
 
 }  // namespace loom::trace
