@@ -41,8 +41,8 @@ Uuid Uuid::random() {
   }()};
   uint64_t msb = gen();
   uint64_t lsb = gen();
-  msb = (msb & ~0xf000ULL) | 0x4000ULL;                           // version 4
-  lsb = (lsb & ~(0xc0ULL << 56)) | (0x80ULL << 56);               // RFC 4122 variant
+  msb = (msb & ~0xf000ULL) | 0x4000ULL;              // version 4
+  lsb = (lsb & ~(0xc0ULL << 56)) | (0x80ULL << 56);  // RFC 4122 variant
   return Uuid(msb, lsb);
 }
 

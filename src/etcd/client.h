@@ -32,6 +32,8 @@ struct ClientOptions {
   // Reconnect backoff bounds.
   std::chrono::milliseconds min_backoff{100};
   std::chrono::milliseconds max_backoff{1000};
+  // Bound of one connection attempt to one endpoint.
+  std::chrono::milliseconds connect_timeout{1000};
   // A distinct value gives this client its own TCP connection (gRPC shares connections between
   // channels with equal arguments).
   std::string channel_tag;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -253,6 +254,37 @@ StatusOr<Prepared> prepareCreate(etcd::EtcdClient& client, const Keys& keys, Kin
   return p;
 }
 
+// The common create in one round trip: when every reference of the object only has to exist
+// (no peer to link, no next hop to check against its router, no chain whose rule list changes),
+// one transaction compares that the object is new and that each target exists, and writes the
+// object and its reference keys. Nothing is read first. nullopt when the object does not
+// qualify or a compare failed: the caller then takes the read-check-write path, which reports
+// precisely what is wrong (taken id, which reference dangles) or retries a race.
+StatusOr<std::optional<WriteResult>> createBlind(etcd::EtcdClient& client, const Keys& keys,
+                                                 Kind kind, const v1::StoredObject& object) {
+  if (kind == Kind::Rule) return std::optional<WriteResult>();
+  if (kind == Kind::Port && !object.port().peer_id().empty()) return std::optional<WriteResult>();
+  if (kind == Kind::Route && !object.route().next_hop_port_id().empty()) {
+    return std::optional<WriteResult>();
+  }
+  const std::string id = objectId(object);
+  Prepared p;
+  p.object = object;
+  p.txn.compares.push_back(etcd::Compare::missing(keys.object(kind, id)));
+  for (const RefTarget& t : refTargets(object)) {
+    p.txn.compares.push_back(etcd::Compare::exists(keys.object(t.kind, t.id)));
+  }
+  addPut(p, keys, kind, id, nullptr, object);
+  if (p.txn.compares.size() > etcd::kMaxTxnOps || p.txn.success.size() > etcd::kMaxTxnOps) {
+    return std::optional<WriteResult>();  // The full path reports ResourceExhausted.
+  }
+  etcd::TxnResult result;
+  { ASSIGN_OR_RETURN(result, client.txn(p.txn)); }
+  if (!result.succeeded) return std::optional<WriteResult>();
+  return std::optional<WriteResult>(
+      WriteResult{result.revision, Record{std::move(p.object), result.revision, result.revision}});
+}
+
 }  // namespace
 
 StatusOr<WriteResult> ObjectStore::create(v1::StoredObject object, const CreateOptions& options) {
@@ -266,6 +298,11 @@ StatusOr<WriteResult> ObjectStore::create(v1::StoredObject object, const CreateO
     return invalidField("position", "must be -1 (append) or an index from 0");
   }
   const std::string id = objectId(object);
+  {
+    StatusOr<std::optional<WriteResult>> fast = createBlind(client_, keys_, kind, object);
+    if (!fast.ok()) return fast.status();
+    if (fast->has_value()) return std::move(**fast);
+  }
   std::string conflict;
   for (int attempt = 0; attempt < internal::kMaxAttempts; ++attempt) {
     if (attempt > 0) internal::backoff(attempt);
