@@ -479,13 +479,39 @@ StatusOr<TraceRequestBody> decodeTraceRequest(std::string_view json) {
   RETURN_IF_ERROR(o.onlyKeys({"port", "packets", "arp", "follow"}));
   TraceRequestBody out;
   RETURN_IF_ERROR(o.string("port", out.port));
-  RETURN_IF_ERROR(o.strings("packets", out.packets));
+  if (const Json* v = o.get("packets")) {
+    if (!v->is_array()) return wrongType("packets", "an array", *v);
+    for (size_t i = 0; i < v->size(); ++i) {
+      const Json& item = (*v)[i];
+      const std::string field = "packets[" + std::to_string(i) + "]";
+      TracePacket packet;
+      if (item.is_string()) {
+        packet.spec = item.get<std::string>();
+        if (out.port.empty()) return invalidField("port", "required for " + field);
+      } else if (item.is_object()) {
+        for (const auto& [key, value] : item.items()) {
+          if (key != "port" && key != "spec") {
+            return invalidField(field + "." + key, "unknown field (expected port, spec)");
+          }
+          if (!value.is_string()) return wrongType(field + "." + key, "a string", value);
+        }
+        if (!item.contains("spec")) return invalidField(field + ".spec", "required");
+        packet.spec = item["spec"].get<std::string>();
+        if (item.contains("port")) packet.port = item["port"].get<std::string>();
+        if (packet.port.empty() && out.port.empty()) {
+          return invalidField(field + ".port", "required (no request-wide port)");
+        }
+      } else {
+        return wrongType(field, "a packet spec string or {\"port\", \"spec\"}", item);
+      }
+      out.packets.push_back(std::move(packet));
+    }
+  }
   RETURN_IF_ERROR(o.strings("arp", out.arp));
   if (const Json* v = o.get("follow")) {
     if (!v->is_boolean()) return wrongType("follow", "a boolean", *v);
     out.follow = v->get<bool>();
   }
-  if (out.port.empty()) return invalidField("port", "required");
   if (out.packets.empty()) return invalidField("packets", "at least one packet is required");
   return out;
 }

@@ -72,10 +72,15 @@ struct SyncRequest {
 };
 StatusOr<SyncRequest> decodeSyncRequest(std::string_view json);
 
-// POST /api/v1/trace.
+// POST /api/v1/trace. Each entry of "packets" is a spec string (sent from "port") or an object
+// {"port": P, "spec": S} (sent from P), so one trace can follow a conversation between ports.
+struct TracePacket {
+  std::string port;  // Empty: the request's port.
+  std::string spec;
+};
 struct TraceRequestBody {
   std::string port;
-  std::vector<std::string> packets;  // At least one.
+  std::vector<TracePacket> packets;  // At least one.
   std::vector<std::string> arp;
   bool follow = true;
 };

@@ -1,6 +1,7 @@
 // Live-state routes: bindings and port/host status (config from etcd, liveness from the
 // replica), wait-for-sync, trace against the replica's snapshot, and the health check.
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <sstream>
 
@@ -25,11 +26,18 @@ std::map<std::string, v1::HostLiveness> liveById(const replica::Replica& r) {
   return out;
 }
 
-// "packets[i].port" -> "port", "packets[i].spec" -> "packets[i]", "arp_seeds[i]" -> "arp[i]":
-// the runner's fields in the request body's terms.
-std::string traceField(const std::string& field) {
+// The runner's fields in the request body's terms: "packets[i].port" -> "port" (or itself when
+// the packet named its own port), "packets[i].spec" -> "packets[i]" (a string entry) or
+// "packets[i].spec", "arp_seeds[i]" -> "arp[i]".
+std::string traceField(const std::string& field, const TraceRequestBody& request) {
   if (field.rfind("packets[", 0) == 0) {
-    if (field.size() > 5 && field.compare(field.size() - 5, 5, ".port") == 0) return "port";
+    const size_t close = field.find(']');
+    const size_t i = close == std::string::npos ? 0 : std::strtoul(field.c_str() + 8, nullptr, 10);
+    const bool own_port = i < request.packets.size() && !request.packets[i].port.empty();
+    if (field.size() > 5 && field.compare(field.size() - 5, 5, ".port") == 0) {
+      return own_port ? field : "port";
+    }
+    if (own_port) return field;
     if (size_t dot = field.find('.'); dot != std::string::npos) return field.substr(0, dot);
     return field;
   }
@@ -181,15 +189,17 @@ ApiReply trace(RouteContext& c, const RouteRequest& r) {
   }
   model::SnapshotPtr snap = c.replica->snapshot();
   trace::TraceOptions options;
-  for (const std::string& spec : request->packets) options.packets.push_back({request->port, spec});
+  for (const TracePacket& p : request->packets) {
+    options.packets.push_back({p.port.empty() ? request->port : p.port, p.spec});
+  }
   options.arp_seeds = request->arp;
   options.follow_generated = request->follow;
   std::ostringstream out;
   Status s = trace::runTrace(snap, options, out);
   if (!s.ok()) {
     // Everything the runner rejects is about the request: a port, a spec or an ARP seed.
-    Json body = errorJson(
-        Status(StatusCode::InvalidArgument, s.message()).withField(traceField(s.field())));
+    Json body = errorJson(Status(StatusCode::InvalidArgument, s.message())
+                              .withField(traceField(s.field(), *request)));
     body["text"] = out.str();
     return jsonReply(400, body);
   }

@@ -34,7 +34,8 @@ other commands:
   loomctl binding list [--host HOST]
   loomctl host status [HOST]          loomctl port status PORT
   loomctl wait-sync [--revision R] [--timeout 10s]
-  loomctl trace PORT 'SPEC' ['SPEC'...] [--arp ROUTER,IP,MAC]... [--no-follow]
+  loomctl trace PORT 'SPEC' ['SPEC'...] [--from PORT 'SPEC'...] [--arp ROUTER,IP,MAC]...
+                [--no-follow]
   loomctl export --tenant T [--include-bindings] > net.json
   loomctl import FILE [--tenant T] [--keep-ids] [--dry-run]
 

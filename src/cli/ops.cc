@@ -182,15 +182,43 @@ int cmdWaitSync(Context& ctx, const std::vector<std::string>& args) {
 
 int cmdTrace(Context& ctx, const std::vector<std::string>& args) {
   const std::string line =
-      "loomctl trace PORT 'SPEC' ['SPEC'...] [--arp ROUTER,IP,MAC]... [--no-follow]";
-  auto flags = parseFlags(args, {{"arp", true, true}, {"no-follow", false}}, nullptr);
-  if (!flags.ok()) return ctx.usage(flags.status().message(), line);
-  if (flags->positional.size() < 2) return ctx.usage("trace needs a PORT and a packet SPEC", line);
-  json body = {{"port", flags->positional[0]},
-               {"packets", json(std::vector<std::string>(flags->positional.begin() + 1,
-                                                         flags->positional.end()))},
-               {"follow", !flags->has("no-follow")}};
-  if (flags->has("arp")) body["arp"] = flags->options.at("arp");
+      "loomctl trace PORT 'SPEC' ['SPEC'...] [--from PORT 'SPEC'...]... [--arp ROUTER,IP,MAC]... "
+      "[--no-follow]";
+  // Hand-parsed: --from changes the ingress port of the specs after it, so order matters.
+  std::string first_port, port;
+  json packets = json::array();
+  json arp = json::array();
+  bool follow = true;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--no-follow") {
+      follow = false;
+    } else if (a == "--arp" || a == "--from") {
+      if (i + 1 >= args.size()) return ctx.usage(a + " needs a value", line);
+      if (a == "--arp") {
+        arp.push_back(args[++i]);
+      } else {
+        port = args[++i];
+      }
+    } else if (a.rfind("--arp=", 0) == 0) {
+      arp.push_back(a.substr(6));
+    } else if (a.rfind("--from=", 0) == 0) {
+      port = a.substr(7);
+    } else if (a.rfind("--", 0) == 0) {
+      return ctx.usage("unknown flag " + a + " (trace takes --from, --arp, --no-follow)", line);
+    } else if (first_port.empty() && port.empty()) {
+      first_port = port = a;
+    } else if (port == first_port) {
+      packets.push_back(a);
+    } else {
+      packets.push_back({{"port", port}, {"spec", a}});
+    }
+  }
+  if (first_port.empty() || packets.empty()) {
+    return ctx.usage("trace needs a PORT and a packet SPEC", line);
+  }
+  json body = {{"port", first_port}, {"packets", packets}, {"follow", follow}};
+  if (!arp.empty()) body["arp"] = arp;
   Reply r = ctx.api().post("/api/v1/trace", body);
   if (!r.ok()) return ctx.fail(r, Operation::Other);
   if (ctx.json()) {

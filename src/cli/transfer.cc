@@ -175,9 +175,10 @@ std::map<std::string, std::string> planIds(const v1::Topology& topology, bool ke
                                            const IdGenerator& generate) {
   std::map<std::string, std::string> ids;
   v1::Topology copy = topology;
-  forEachObject(copy, [&](Kind, Message& m) {
+  forEachObject(copy, [&](Kind kind, Message& m) {
     std::string id = stringField(m, "id");
-    if (!id.empty() && !ids.count(id)) ids[id] = keep_ids ? id : generate();
+    const bool physical = kind == Kind::Host || kind == Kind::TunnelZone;
+    if (!id.empty() && !ids.count(id)) ids[id] = keep_ids || physical ? id : generate();
   });
   return ids;
 }
@@ -233,11 +234,11 @@ std::vector<ImportStep> planImport(const v1::Topology& topology) {
   using Op = ImportStep::Op;
   for (v1::TunnelZone z : topology.tunnel_zones()) {
     z.clear_members();
-    add(Op::Create, Kind::TunnelZone, z);
+    add(Op::Ensure, Kind::TunnelZone, z);
   }
-  for (const auto& h : topology.hosts()) add(Op::Create, Kind::Host, h);
+  for (const auto& h : topology.hosts()) add(Op::Ensure, Kind::Host, h);
   for (const auto& z : topology.tunnel_zones()) {
-    if (z.members_size() > 0) add(Op::Update, Kind::TunnelZone, z);
+    if (z.members_size() > 0) add(Op::UpdateIfCreated, Kind::TunnelZone, z);
   }
   for (v1::Chain c : topology.chains()) {
     c.clear_rule_ids();

@@ -5,8 +5,10 @@
 // that does not depend on ids (by name, rules in chain order, routes by router), so two exports
 // of equal networks are equal modulo ids (canonicalIds()).
 //
-// Import: every id of the document is mapped to a fresh one (or kept), every reference to a
-// mapped id is rewritten consistently (references to ids outside the document are kept: they
+// Import: every id of the document is mapped to a fresh one (or kept), except the physical
+// objects' (hosts and tunnel zones name machines, not a tenant's design: they keep their ids and
+// an import reuses them when they already exist), every reference to a mapped id is rewritten
+// consistently (references to ids outside the document are kept: they
 // name objects that must already exist), and the objects are ordered so that each is created
 // after everything it references:
 //   tunnel zones (without members), hosts, tunnel zone members, chains (without rule_ids; the
@@ -35,7 +37,8 @@ v1::Topology assembleExport(v1::Topology raw, const ExportOptions& options);
 // The export order (assembleExport without the filtering).
 void sortTopology(v1::Topology& topology);
 
-// Every id the document defines, old -> new. keep_ids maps each id to itself.
+// Every id the document defines, old -> new. keep_ids maps each id to itself; hosts and tunnel
+// zones always keep theirs.
 using IdGenerator = std::function<std::string()>;
 std::map<std::string, std::string> planIds(const v1::Topology& topology, bool keep_ids,
                                            const IdGenerator& generate);
@@ -55,7 +58,9 @@ v1::Topology canonicalIds(const v1::Topology& topology);
 std::vector<std::string> referencedIds(const google::protobuf::Message& message);
 
 struct ImportStep {
-  enum class Op { Create, Update };
+  // Ensure: create unless an object with this id exists (hosts, tunnel zones); UpdateIfCreated:
+  // an update that only applies if this import created the object (tunnel zone members).
+  enum class Op { Create, Update, Ensure, UpdateIfCreated };
   Op op = Op::Create;
   store::Kind kind = store::Kind::Bridge;
   std::string id;

@@ -1,5 +1,6 @@
 // loomctl export and import: the HTTP side of transfer.h.
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "cli/context.h"
@@ -14,7 +15,13 @@ using nlohmann::json;
 using store::Kind;
 
 std::string opName(const ImportStep& s) {
-  return s.op == ImportStep::Op::Create ? "create" : "update";
+  switch (s.op) {
+    case ImportStep::Op::Create: return "create";
+    case ImportStep::Op::Update: return "update";
+    case ImportStep::Op::Ensure: return "create-if-absent";
+    case ImportStep::Op::UpdateIfCreated: return "update-if-created";
+  }
+  return "?";
 }
 
 }  // namespace
@@ -87,6 +94,7 @@ int cmdImport(Context& ctx, const std::vector<std::string>& args) {
 
   int64_t revision = 0;
   const bool dry = flags->has("dry-run");
+  std::set<std::string> reused;  // Hosts and tunnel zones that already existed.
   for (size_t i = 0; i < steps.size(); ++i) {
     const ImportStep& s = steps[i];
     const KindInfo& k = kindInfo(s.kind);
@@ -98,10 +106,22 @@ int cmdImport(Context& ctx, const std::vector<std::string>& args) {
       continue;
     }
     json body = json::parse(s.body, nullptr, false);
-    Reply r = s.op == ImportStep::Op::Create ? ctx.api().post(collectionPath(k), body)
-                                             : ctx.api().put(objectPath(k, s.id), body);
+    const bool creates = s.op == ImportStep::Op::Create || s.op == ImportStep::Op::Ensure;
+    if (s.op == ImportStep::Op::Ensure) {
+      Reply existing = ctx.api().get(objectPath(k, s.id));
+      if (existing.ok()) {
+        reused.insert(s.id);
+        continue;
+      }
+      if (existing.status != 404) {
+        return ctx.fail(existing, Operation::Other);
+      }
+    }
+    if (s.op == ImportStep::Op::UpdateIfCreated && reused.count(s.id)) continue;
+    Reply r = creates ? ctx.api().post(collectionPath(k), body)
+                      : ctx.api().put(objectPath(k, s.id), body);
     if (!r.ok()) {
-      int rc = ctx.fail(r, s.op == ImportStep::Op::Create ? Operation::Create : Operation::Update);
+      int rc = ctx.fail(r, creates ? Operation::Create : Operation::Update);
       ctx.err() << "  while: step " << (i + 1) << " of " << steps.size() << ", " << opName(s) << " "
                 << k.name << (s.label.empty() ? "" : " '" + s.label + "'") << " (id " << s.id
                 << ", " << (old_of.count(s.id) ? "was " + old_of[s.id] : "new") << ")\n"
@@ -113,12 +133,19 @@ int cmdImport(Context& ctx, const std::vector<std::string>& args) {
 
   json mapping = json::array();
   std::vector<std::vector<std::string>> rows;
+  size_t created = 0;
   for (const auto& s : steps) {
-    if (s.op != ImportStep::Op::Create) continue;
+    if (s.op != ImportStep::Op::Create && s.op != ImportStep::Op::Ensure) continue;
     std::string old_id = old_of.count(s.id) ? old_of[s.id] : "";
     std::string kind(kindInfo(s.kind).name);
-    mapping.push_back({{"kind", kind}, {"name", s.label}, {"old_id", old_id}, {"new_id", s.id}});
-    rows.push_back({kind, s.label, old_id, s.id});
+    const bool existed = reused.count(s.id) > 0;
+    created += existed ? 0 : 1;
+    mapping.push_back({{"kind", kind},
+                       {"name", s.label},
+                       {"old_id", old_id},
+                       {"new_id", s.id},
+                       {"existed", existed}});
+    rows.push_back({kind, s.label, old_id, existed ? s.id + " (existed)" : s.id});
   }
   if (ctx.json()) {
     ctx.printJson(json{{"revision", revision}, {"dry_run", dry}, {"ids", mapping}});
@@ -128,8 +155,9 @@ int cmdImport(Context& ctx, const std::vector<std::string>& args) {
   if (dry) {
     ctx.out() << "dry run: " << steps.size() << " steps, nothing written\n";
   } else {
-    ctx.out() << "imported " << rows.size() << " objects in " << steps.size()
-              << " steps at revision " << revision << "\n";
+    ctx.out() << "imported " << created << " objects";
+    if (!reused.empty()) ctx.out() << " (" << reused.size() << " hosts/tunnel zones existed)";
+    ctx.out() << " in " << steps.size() << " steps at revision " << revision << "\n";
   }
   return kExitOk;
 }

@@ -189,6 +189,28 @@ TEST(RequestBodiesTest, TraceNeedsAPortAndPackets) {
             "x");
 }
 
+TEST(RequestBodiesTest, TracePacketsMayNameTheirOwnPort) {
+  auto ok = decodeTraceRequest(
+      R"({"port": "a", "packets": ["tcp", {"port": "b", "spec": "udp"}, {"spec": "icmp"}]})");
+  ASSERT_TRUE(ok.ok()) << ok.status().toString();
+  ASSERT_EQ(ok->packets.size(), 3u);
+  EXPECT_EQ(ok->packets[0].port, "");
+  EXPECT_EQ(ok->packets[1].port, "b");
+  EXPECT_EQ(ok->packets[1].spec, "udp");
+  EXPECT_EQ(ok->packets[2].spec, "icmp");
+  // Without a request-wide port every packet needs its own.
+  EXPECT_TRUE(decodeTraceRequest(R"({"packets": [{"port": "b", "spec": "udp"}]})").ok());
+  EXPECT_EQ(decodeTraceRequest(R"({"packets": [{"spec": "udp"}]})").status().field(),
+            "packets[0].port");
+  EXPECT_EQ(decodeTraceRequest(R"({"port": "a", "packets": [{"port": "b"}]})").status().field(),
+            "packets[0].spec");
+  EXPECT_EQ(
+      decodeTraceRequest(R"({"port": "a", "packets": [{"spec": "x", "ttl": 1}]})").status().field(),
+      "packets[0].ttl");
+  EXPECT_EQ(decodeTraceRequest(R"({"port": "a", "packets": [{"spec": 5}]})").status().field(),
+            "packets[0].spec");
+}
+
 TEST(RequestBodiesTest, BindingNeedsHostAndInterface) {
   auto ok = decodeBindingRequest(R"({"host_id": "h", "interface_name": "tap0"})");
   ASSERT_TRUE(ok.ok());

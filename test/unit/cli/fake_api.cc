@@ -109,7 +109,11 @@ HttpResponse FakeApi::handle(const HttpRequest& request) {
 
   if (coll == "trace" && m == "POST") {
     std::string text = "trace from " + body["port"].get<std::string>() + ":";
-    for (const auto& p : body["packets"]) text += " [" + p.get<std::string>() + "]";
+    for (const auto& p : body["packets"]) {
+      text += p.is_string()
+                  ? " [" + p.get<std::string>() + "]"
+                  : " [" + p["port"].get<std::string>() + ": " + p["spec"].get<std::string>() + "]";
+    }
     text += body["follow"].get<bool>() ? " follow" : " no-follow";
     return jsonResponse(200, json{{"revision", revision}, {"text", text}});
   }

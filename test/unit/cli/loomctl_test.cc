@@ -228,6 +228,19 @@ TEST_F(LoomctlTest, TraceSendsPortSpecsAndArp) {
             "trace from vm-a1: [tcp dst=10.0.1.11 dport=22] [icmp dst=10.0.0.1] no-follow\n");
 }
 
+TEST_F(LoomctlTest, TraceFromSwitchesTheIngressPortOfTheSpecsAfterIt) {
+  Run r = run({"trace", "vm-a1", "tcp dst=10.0.1.11 dport=22", "--from", "vm-b1",
+               "tcp dst=10.0.0.11 sport=22 flags=SA", "--from=vm-a1", "icmp dst=10.0.0.1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(json::parse(last().body), json::parse(R"({"port":"vm-a1",
+      "packets":["tcp dst=10.0.1.11 dport=22",
+                 {"port":"vm-b1","spec":"tcp dst=10.0.0.11 sport=22 flags=SA"},
+                 "icmp dst=10.0.0.1"],
+      "follow":true})"));
+  EXPECT_EQ(run({"trace", "vm-a1", "--bogus", "x"}).code, 2);
+  EXPECT_EQ(run({"trace", "vm-a1"}).code, 2);
+}
+
 TEST_F(LoomctlTest, WaitSyncReportsLaggingHosts) {
   Run r = run({"wait-sync", "--revision", "7", "--timeout", "2s"});
   ASSERT_EQ(r.code, 0) << r.err;
@@ -253,17 +266,18 @@ TEST_F(LoomctlTest, ImportThenExportRoundTripsModuloIds) {
   v1::Topology tenant = *original;
   ExportOptions keep;
   keep.include_bindings = true;
-  // The hosts were imported with fresh ids, so the bindings name those.
-  std::map<std::string, std::string> hosts;
-  for (const auto& [id, h] : api_.objects["hosts"]) hosts[h["name"]] = id;
-  for (auto& p : *tenant.mutable_ports()) {
-    if (p.host_id() == "d1000000-0000-4000-8000-000000000001") p.set_host_id(hosts["host-1"]);
-    if (p.host_id() == "d1000000-0000-4000-8000-000000000002") p.set_host_id(hosts["host-2"]);
-  }
+  // Hosts keep their ids, so the bindings still name them.
+  EXPECT_EQ(api_.objects["hosts"].count("d1000000-0000-4000-8000-000000000001"), 1u);
   tenant.clear_hosts();
   tenant.clear_tunnel_zones();
   EXPECT_EQ(model::topologyToJson(canonicalIds(*exported)),
             model::topologyToJson(canonicalIds(assembleExport(tenant, keep))));
+  // A second import of the same document reuses the hosts and the tunnel zone.
+  r = run({"import", file});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("imported 20 objects (3 hosts/tunnel zones existed)"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(api_.objects["hosts"].size(), 2u);
 }
 
 TEST_F(LoomctlTest, ImportKeepIdsIntoAnotherTenantAndDryRun) {
@@ -281,7 +295,8 @@ TEST_F(LoomctlTest, ImportKeepIdsIntoAnotherTenantAndDryRun) {
   r = run({"import", file, "--keep-ids"});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("ALREADY_EXISTS"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("while: step 1 of"), std::string::npos) << r.err;
+  // Hosts and the tunnel zone are reused; the first tenant object already exists.
+  EXPECT_NE(r.err.find("while: step 5 of"), std::string::npos) << r.err;
 }
 
 TEST_F(LoomctlTest, ImportOfABadFileIsAUsageError) {

@@ -91,7 +91,9 @@ TEST_P(TransferTest, FreshIdsAreRemappedConsistently) {
     EXPECT_TRUE(defined.count(ref)) << "dangling reference " << ref;
   }
   for (const auto& [old_id, name] : objectNames(in)) {
-    EXPECT_FALSE(defined.count(old_id)) << "old id survived: " << old_id;
+    // Physical objects (hosts, tunnel zones) keep their ids; everything else is fresh.
+    const bool physical = name.kind == store::Kind::Host || name.kind == store::Kind::TunnelZone;
+    EXPECT_EQ(defined.count(old_id) > 0, physical) << "id " << old_id;
   }
   EXPECT_EQ(allReferences(out).size(), allReferences(in).size());
 }
@@ -113,7 +115,7 @@ TEST_P(TransferTest, PlanCreatesEveryObjectAfterWhatItReferences) {
     for (const auto& ref : referencedIds(*m)) {
       EXPECT_TRUE(created.count(ref)) << step.label << " references " << ref << " before it exists";
     }
-    if (step.op == ImportStep::Op::Create) {
+    if (step.op == ImportStep::Op::Create || step.op == ImportStep::Op::Ensure) {
       EXPECT_TRUE(created.insert(step.id).second) << "created twice: " << step.id;
       ++creates;
     } else {
@@ -150,11 +152,13 @@ TEST(ImportPlanTest, TunnelZoneMembersAreAddedAfterTheHosts) {
   auto steps = planImport(example("one-tenant.json"));
   ASSERT_GE(steps.size(), 4u);
   EXPECT_EQ(steps[0].kind, store::Kind::TunnelZone);
+  EXPECT_EQ(steps[0].op, ImportStep::Op::Ensure);
   EXPECT_EQ(steps[0].body.find("members"), std::string::npos);
   EXPECT_EQ(steps[1].kind, store::Kind::Host);
+  EXPECT_EQ(steps[1].op, ImportStep::Op::Ensure);
   EXPECT_EQ(steps[2].kind, store::Kind::Host);
   EXPECT_EQ(steps[3].kind, store::Kind::TunnelZone);
-  EXPECT_EQ(steps[3].op, ImportStep::Op::Update);
+  EXPECT_EQ(steps[3].op, ImportStep::Op::UpdateIfCreated);
   EXPECT_NE(steps[3].body.find("members"), std::string::npos);
 }
 
@@ -217,7 +221,7 @@ v1::Topology applyPlan(const std::vector<ImportStep>& steps) {
     v1::StoredObject o;
     auto* m = envelopeSlot(o, s.kind);
     EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(s.body, m).ok());
-    if (s.op == ImportStep::Op::Create) order.push_back(s.id);
+    if (s.op == ImportStep::Op::Create || s.op == ImportStep::Op::Ensure) order.push_back(s.id);
     if (s.kind == store::Kind::Rule && s.op == ImportStep::Op::Create) {
       db[o.rule().chain_id()].mutable_chain()->add_rule_ids(s.id);
     }
