@@ -41,7 +41,7 @@ struct Flags {
   std::string replica_host;
   bool quick = false;
   std::string only;
-  std::vector<int> replicas = {1, 10, 100};
+  std::vector<int> replicas = {1, 3, 10, 100};
   int ports = 100000;
 };
 

@@ -81,6 +81,13 @@ TEST_F(LivenessTest, RegistrationIsVisibleWithItsLeaseAndAppliedRevision) {
         return host && host->applied_revision() == applied;
       },
       seconds(5)));
+  // The registration learns its put succeeded when the reply arrives, which may be after the
+  // replica saw the change.
+  const auto deadline = std::chrono::steady_clock::now() + seconds(5);
+  while ((*registration)->reportedRevision() != applied &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(2));
+  }
   EXPECT_EQ((*registration)->reportedRevision(), applied);
   EXPECT_EQ(storedProgress("h1"), applied);
 }
