@@ -3,12 +3,15 @@
 #include "api/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <map>
@@ -89,6 +92,7 @@ struct ApiServer::Impl {
   httplib::Server http;
   std::thread thread;
   int bound_port = 0;
+  int listen_fd = -1;
   bool running = false;
 
   // Metrics.
@@ -286,6 +290,13 @@ struct ApiServer::Impl {
     // Small JSON replies on kept-alive connections: without TCP_NODELAY, Nagle's algorithm and
     // the peer's delayed ACK add ~40 ms to a request whose reply spans two writes.
     http.set_tcp_nodelay(true);
+    http.set_socket_options([this](socket_t sock) {
+      httplib::default_socket_options(sock);
+      listen_fd = sock;  // The listening socket: start() raises its backlog.
+    });
+    // cpp-httplib closes a kept-alive connection after 5 requests by default, so a busy client
+    // reconnects every 5 requests; let connections live until they are idle instead.
+    http.set_keep_alive_max_count(100000);
     http.set_read_timeout(5, 0);
     http.set_write_timeout(5, 0);
 
@@ -362,6 +373,13 @@ Status ApiServer::start() {
       return unavailable("cannot bind " + host + ":" + std::to_string(i.options.port));
     }
     i.bound_port = i.options.port;
+  }
+  // cpp-httplib listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, fixed when Debian built
+  // the library): too few for an API server that many agents and tools connect to at once (the
+  // kernel drops handshakes beyond it until a SYN retransmit). Linux lets a listening socket's
+  // backlog be raised by calling listen() again.
+  if (i.listen_fd >= 0 && ::listen(i.listen_fd, 1024) != 0) {
+    return unavailable("cannot raise the listen backlog: " + std::string(std::strerror(errno)));
   }
   i.running = true;
   i.thread = std::thread([&i] { i.http.listen_after_bind(); });
