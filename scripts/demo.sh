@@ -28,18 +28,20 @@ run() { printf '$ %s\n' "$*"; "$@"; }
 etcd_port=$(free_port)
 etcd=$(bash scripts/etcd.sh start "$work/etcd" "$etcd_port")
 head -c 24 /dev/urandom | base64 >"$work/token"
-start_api() {  # start_api ROOT LOGFILE -> prints the URL
+start_api() {  # start_api ROOT LOGFILE: starts loom-api, sets $url (no subshell: $pids must see it)
   "$bin/apps/loom-api" --etcd "$etcd" --root "$1" --listen 127.0.0.1:0 \
     --token-file "$work/token" >"$2" 2>&1 &
   pids+=($!)
+  url=""
   for _ in $(seq 100); do
     url=$(sed -n 's/^loom-api listening on //p' "$2")
-    [ -n "$url" ] && { echo "$url"; return; }
+    [ -n "$url" ] && return
     sleep 0.1
   done
   echo "loom-api did not start:" >&2; cat "$2" >&2; exit 1
 }
-api=$(start_api /loom "$work/api.log")
+start_api /loom "$work/api.log"
+api=$url
 export LOOM_API=$api LOOM_TOKEN_FILE=$work/token
 ctl="$bin/apps/loomctl"
 echo "etcd at $etcd, loom-api at $api (token in $work/token)"
@@ -80,7 +82,8 @@ banner "5. Move tenant 7e000000-…-0001's network to a second deployment with f
 echo "\$ $ctl export --tenant 7e000000-0000-4000-8000-000000000001 > tenant.json"
 "$ctl" export --tenant 7e000000-0000-4000-8000-000000000001 >"$work/tenant.json"
 echo "exported $(grep -c '"id"' "$work/tenant.json") objects to $work/tenant.json"
-api2=$(start_api /loom-dc2 "$work/api2.log")
+start_api /loom-dc2 "$work/api2.log"
+api2=$url
 run "$ctl" --api "$api2" import "$work/tenant.json" | tail -n 4
 run "$ctl" --api "$api2" trace vm-a1 'tcp dst=10.0.1.11 dport=22' | grep -E '^outcome' || true
 
