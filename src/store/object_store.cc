@@ -304,7 +304,9 @@ StatusOr<WriteResult> ObjectStore::create(v1::StoredObject object, const CreateO
     if (fast->has_value()) return std::move(**fast);
   }
   std::string conflict;
-  for (int attempt = 0; attempt < internal::kMaxAttempts; ++attempt) {
+  const int attempts =
+      kind == Kind::Rule ? internal::kMaxRuleCreateAttempts : internal::kMaxAttempts;
+  for (int attempt = 0; attempt < attempts; ++attempt) {
     if (attempt > 0) internal::backoff(attempt);
     Prepared p;
     { ASSIGN_OR_RETURN(p, prepareCreate(client_, keys_, kind, object, options)); }
@@ -321,7 +323,7 @@ StatusOr<WriteResult> ObjectStore::create(v1::StoredObject object, const CreateO
     conflict = describeConflict(keys_, p.txn, result);
   }
   return aborted("concurrent modification: creating " + objectName(kind, id) + " conflicted " +
-                 std::to_string(internal::kMaxAttempts) + " times (last: " + conflict + ")");
+                 std::to_string(attempts) + " times (last: " + conflict + ")");
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -26,13 +26,13 @@
 //
 // Concurrency: every write reads what it depends on at revision R (the object and its targets
 // in one read-only transaction) and commits with compares on the mod_revision of each object
-// read (optimistic concurrency). A conflict with another
-// writer is retried (up to 8 times) unless the caller gave expected_mod_revision, in which case
-// a changed object is Aborted ("concurrent modification"). A write never exceeds etcd's 128
-// operations per transaction: a cascading delete larger than that is split into several
-// transactions, leaves first, each of which keeps the store consistent on its own (a failure
-// half way leaves fewer objects, never a dangling reference, and the delete can be repeated);
-// a single object whose own write would exceed it is ResourceExhausted.
+// read (optimistic concurrency). A conflict with another writer is retried (up to 8 times; 32
+// for rule creates, which all rewrite their chain's rule list) unless the caller gave
+// expected_mod_revision, in which case a changed object is Aborted ("concurrent modification"). A
+// write never exceeds etcd's 128 operations per transaction: a cascading delete larger than that is
+// split into several transactions, leaves first, each of which keeps the store consistent on its
+// own (a failure half way leaves fewer objects, never a dangling reference, and the delete can be
+// repeated); a single object whose own write would exceed it is ResourceExhausted.
 //
 // Errors: InvalidArgument (with field()), NotFound, AlreadyExists (create with a taken id),
 // FailedPrecondition (integrity conflict), Aborted (concurrent modification), ResourceExhausted,

@@ -11,6 +11,9 @@ namespace loom::store::internal {
 
 // Attempts of a write whose transaction conflicts with another writer.
 inline constexpr int kMaxAttempts = 8;
+// Rule creates all rewrite their chain's rule list, so concurrent creates in one chain conflict
+// by design (not because a caller's view is stale): they get more attempts.
+inline constexpr int kMaxRuleCreateAttempts = 32;
 
 // Sleeps a random 1..min(2^(attempt+1), 100) ms before a retry, so that writers contending for one
 // object (a chain's rule list) spread out.
