@@ -347,7 +347,9 @@ struct ApiServer::Impl {
           res.status = 500;
           res.set_content(reply.body, reply.content_type);
         });
-    http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    // Counted before the response is written (httplib's logger runs after it, so a client could
+    // read /metrics before its previous request was counted).
+    http.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       countRequest(req.method, res.status);
     });
   }

@@ -81,8 +81,8 @@ std::unique_ptr<pb::Message> decodePayload(const std::string& value, Kind kind,
 }
 
 // A Topology holding `objects` (sorted by id, as the maps are); consumes the objects.
-std::shared_ptr<v1::Topology> assemble(AllObjects& objects) {
-  auto topology = std::make_shared<v1::Topology>();
+std::unique_ptr<v1::Topology> assemble(AllObjects& objects) {
+  auto topology = std::make_unique<v1::Topology>();
   const pb::Reflection* refl = topology->GetReflection();
   for (size_t k = 0; k < kKindCount; ++k) {
     for (auto& [id, message] : objects[k]) {
@@ -94,10 +94,12 @@ std::shared_ptr<v1::Topology> assemble(AllObjects& objects) {
   return topology;
 }
 
-// `base` with `changes` merged in (puts replace or insert, nullptr deletes). Returns nullptr
-// when nothing changed (every change deleted an absent object).
-std::shared_ptr<v1::Topology> merge(const v1::Topology& base, AllObjects& changes) {
-  auto next = std::make_shared<v1::Topology>(base);
+// Merges `changes` into `topology` in place (puts replace or insert, nullptr deletes), moving
+// element pointers only: no object is copied, so a change costs O(objects of the changed kinds)
+// pointer moves, not a deep copy of the topology. False when nothing changed (every change
+// deleted an absent object).
+bool mergeInPlace(v1::Topology& topology, AllObjects& changes) {
+  v1::Topology* next = &topology;
   const pb::Reflection* refl = next->GetReflection();
   bool changed = false;
   std::string scratch;
@@ -106,11 +108,10 @@ std::shared_ptr<v1::Topology> merge(const v1::Topology& base, AllObjects& change
     const pb::FieldDescriptor* field = kindFields().topology[k];
     std::vector<std::unique_ptr<pb::Message>> old;
     old.reserve(static_cast<size_t>(refl->FieldSize(*next, field)));
-    while (refl->FieldSize(*next, field) > 0)
-      old.emplace_back(refl->ReleaseLast(next.get(), field));
+    while (refl->FieldSize(*next, field) > 0) old.emplace_back(refl->ReleaseLast(next, field));
     std::reverse(old.begin(), old.end());
     auto add = [&](std::unique_ptr<pb::Message> m) {
-      refl->AddAllocatedMessage(next.get(), field, m.release());
+      refl->AddAllocatedMessage(next, field, m.release());
     };
     size_t i = 0;
     auto it = changes[k].begin();
@@ -131,7 +132,7 @@ std::shared_ptr<v1::Topology> merge(const v1::Topology& base, AllObjects& change
     }
     changes[k].clear();
   }
-  return changed ? next : nullptr;
+  return changed;
 }
 
 // Lease-bound liveness records by id.
@@ -170,9 +171,12 @@ class ReplicaImpl final : public Replica {
     std::lock_guard<std::mutex> lock(mu_);
     return snapshot_;
   }
+  // A copy of the working objects, made on demand and kept until the next change (only export
+  // and tests ask; agents never pay for it).
   std::shared_ptr<const v1::Topology> topology() const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return topology_;
+    std::lock_guard<std::mutex> lock(working_mu_);
+    if (!topology_cache_) topology_cache_ = std::make_shared<const v1::Topology>(*working_);
+    return topology_cache_;
   }
   int64_t appliedRevision() const override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -284,11 +288,15 @@ class ReplicaImpl final : public Replica {
     }
     const int64_t revision = listing.revision;
     listing = {};
-    std::shared_ptr<const v1::Topology> topology = assemble(objects);
+    std::unique_ptr<v1::Topology> topology = assemble(objects);
     model::SnapshotPtr snap = model::buildSnapshot(*topology, static_cast<uint64_t>(revision));
     {
+      std::lock_guard<std::mutex> lock(working_mu_);
+      working_ = std::move(topology);
+      topology_cache_.reset();
+    }
+    {
       std::lock_guard<std::mutex> lock(mu_);
-      topology_ = std::move(topology);
       snapshot_ = snap;
       live_ = std::move(live);
       stats_.applied_revision = revision;
@@ -389,12 +397,13 @@ class ReplicaImpl final : public Replica {
       }
       changes[static_cast<size_t>(obj->kind)][obj->id] = std::move(message);
     }
-    std::shared_ptr<const v1::Topology> topology;
     model::SnapshotPtr snap;
     if (object_events) {
-      std::shared_ptr<const v1::Topology> current = this->topology();
-      topology = merge(*current, changes);
-      if (topology) snap = model::buildSnapshot(*topology, static_cast<uint64_t>(batch.revision));
+      std::lock_guard<std::mutex> lock(working_mu_);
+      if (mergeInPlace(*working_, changes)) {
+        topology_cache_.reset();
+        snap = model::buildSnapshot(*working_, static_cast<uint64_t>(batch.revision));
+      }
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -404,7 +413,6 @@ class ReplicaImpl final : public Replica {
         if (!applyLiveness(event.kv.key, put ? &event.kv.value : nullptr, live_)) ++errors;
       }
       if (snap) {
-        topology_ = std::move(topology);
         snapshot_ = snap;
         stats_.snapshots++;
       }
@@ -476,10 +484,15 @@ class ReplicaImpl final : public Replica {
   const store::Keys keys_;
   const store::Keys::Range range_;
 
+  // The objects behind the newest snapshot, changed in place by the thread that applies
+  // changes (the watcher's, or the control thread while re-listing).
+  mutable std::mutex working_mu_;
+  std::unique_ptr<v1::Topology> working_;
+  mutable std::shared_ptr<const v1::Topology> topology_cache_;
+
   mutable std::mutex mu_;
   mutable std::condition_variable applied_cv_;  // A batch or listing was published.
   std::condition_variable ctl_cv_;
-  std::shared_ptr<const v1::Topology> topology_;
   model::SnapshotPtr snapshot_;
   Liveness live_;
   ReplicaStats stats_;
