@@ -85,7 +85,12 @@ echo "exported $(grep -c '"id"' "$work/tenant.json") objects to $work/tenant.jso
 start_api /loom-dc2 "$work/api2.log"
 api2=$url
 run "$ctl" --api "$api2" import "$work/tenant.json" | tail -n 4
+echo "# Bindings name this data center's hosts, so the export leaves them out: vm-b1 is unbound"
 run "$ctl" --api "$api2" trace vm-a1 'tcp dst=10.0.1.11 dport=22' | grep -E '^outcome' || true
+echo "# Bind it to a host of the second data center and the same packet is delivered"
+run "$ctl" --api "$api2" host create --name dc2-host-1
+run "$ctl" --api "$api2" binding set vm-b1 --host dc2-host-1 --interface tap-vm-b1
+run "$ctl" --api "$api2" trace vm-a1 'tcp dst=10.0.1.11 dport=22' | grep -E '^(outcome|egress)' || true
 
 banner "Explore"
 cat <<EOF
