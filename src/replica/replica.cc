@@ -139,7 +139,7 @@ bool mergeInPlace(v1::Topology& topology, AllObjects& changes) {
 struct Liveness {
   std::map<std::string, v1::HostLiveness> hosts;
   std::map<std::string, v1::PortActive> ports;
-  std::map<std::string, int64_t> progress;  // host id -> applied revision (track_progress)
+  std::map<std::string, v1::HostProgress> progress;  // By host id (track_progress only).
 };
 
 class ReplicaImpl final : public Replica {
@@ -194,7 +194,8 @@ class ReplicaImpl final : public Replica {
     for (const auto& [id, host] : live_.hosts) {
       out.push_back(host);
       auto progress = live_.progress.find(id);
-      out.back().set_applied_revision(progress == live_.progress.end() ? 0 : progress->second);
+      out.back().set_applied_revision(
+          progress == live_.progress.end() ? 0 : progress->second.applied_revision());
     }
     return out;
   }
@@ -323,37 +324,25 @@ class ReplicaImpl final : public Replica {
     return applyLiveness(key, &value, live);
   }
 
-  // Applies a put (value != nullptr) or delete of a live/ key; other keys are ignored. A value
-  // that does not decode removes the record and returns false.
+  // Applies a put (value != nullptr) or delete of a live/ or progress/ key; other keys are
+  // ignored. A value that does not decode removes the record and returns false.
   bool applyLiveness(const std::string& key, const std::string* value, Liveness& live) {
-    if (auto host = keys_.parseLiveHost(key)) {
-      v1::HostLiveness record;
-      if (value != nullptr && record.ParseFromString(*value)) {
-        live.hosts[*host] = std::move(record);
-        return true;
-      }
-      live.hosts.erase(*host);
-      return value == nullptr;
-    }
-    if (auto host = keys_.parseProgress(key)) {
-      v1::HostProgress record;
-      if (value != nullptr && record.ParseFromString(*value)) {
-        live.progress[*host] = record.applied_revision();
-        return true;
-      }
-      live.progress.erase(*host);
-      return value == nullptr;
-    }
-    if (auto port = keys_.parseLivePort(key)) {
-      v1::PortActive record;
-      if (value != nullptr && record.ParseFromString(*value)) {
-        live.ports[*port] = std::move(record);
-        return true;
-      }
-      live.ports.erase(*port);
-      return value == nullptr;
-    }
+    if (auto host = keys_.parseLiveHost(key)) return applyRecord(live.hosts, *host, value);
+    if (auto host = keys_.parseProgress(key)) return applyRecord(live.progress, *host, value);
+    if (auto port = keys_.parseLivePort(key)) return applyRecord(live.ports, *port, value);
     return true;
+  }
+
+  template <typename Record>
+  static bool applyRecord(std::map<std::string, Record>& table, const std::string& id,
+                          const std::string* value) {
+    Record record;
+    if (value != nullptr && record.ParseFromString(*value)) {
+      table[id] = std::move(record);
+      return true;
+    }
+    table.erase(id);
+    return value == nullptr;
   }
 
   Status startWatcher(int64_t from_revision) {
