@@ -63,6 +63,7 @@ const char* dropReasonName(DropReason r) {
     case DropReason::TtlExpired: return "ttl_expired";
     case DropReason::ToRouterUnhandled: return "to_router_unhandled";
     case DropReason::DeviceLimit: return "device_limit";
+    case DropReason::FragmentationNeeded: return "fragmentation_needed";
     case DropReason::Count: break;
   }
   return "unknown";
@@ -157,6 +158,7 @@ void SimResult::clear() {
   writes.clear();
   trace.clear();
   devices_visited = 0;
+  path_mtu = 0;
 }
 
 bool SimResult::hasTag(const FlowTag& t) const {
@@ -213,6 +215,7 @@ std::string SimResult::toString() const {
   }
   s += "mask: " + packet::fieldMaskToString(mask) + " (+ in_port)\n";
   if (userspace_only) s += "userspace only: yes\n";
+  if (path_mtu != 0) s += "path mtu: " + std::to_string(path_mtu) + "\n";
   if (!cacheable) s += "cacheable: no (answers this packet)\n";
   s += "tags:";
   for (const FlowTag& t : tags) s += " " + t.toString();

@@ -53,6 +53,9 @@ enum class DropReason : uint8_t {
   TtlExpired,
   ToRouterUnhandled,  // Addressed to the router, but not something it answers.
   DeviceLimit,        // More than SimConfig::max_devices devices on one path.
+  // IPv4 with DF longer than a router egress port's MTU (an ICMP error is generated when
+  // allowed). Without DF the packet is forwarded: the kernel/underlay fragments it.
+  FragmentationNeeded,
   Count,
 };
 const char* dropReasonName(DropReason r);
@@ -142,6 +145,13 @@ struct SimResult {
   std::vector<state::StateWrite> writes;
   std::vector<TraceStep> trace;  // Filled only when SimInput::trace is set.
   uint32_t devices_visited = 0;
+  // The smallest MTU of the router egress ports the packet crossed (0: none, no limit), set
+  // whether SimInput::l3_len was known or not, and on drops after a router too. A flow installed
+  // from this result is valid only for packets whose L3 length is <= path_mtu: the fast path
+  // sends longer ones up to the agent, whose simulation then makes the MTU check (with DF:
+  // fragmentation_needed and an ICMP error; without: forwarded for the kernel to fragment).
+  // Bridge ports do not count: a bridge does not check lengths.
+  uint32_t path_mtu = 0;
 
   void clear();
   bool hasTag(const FlowTag& t) const;

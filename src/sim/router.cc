@@ -1,8 +1,10 @@
 // Router: an IPv4 router. Answers ARP and ICMP echo for its own port addresses, routes by
-// longest prefix (with source filters, weights and ECMP), resolves the next hop's MAC (peer
-// port, the adjacent bridge's table, then its ARP table, asking by ARP on a miss), rewrites the
-// MACs and decrements the TTL, and sends the ICMP errors a router owes (RFC 1812).
+// longest prefix (with source filters, weights and ECMP), checks the egress port's MTU,
+// resolves the next hop's MAC (peer port, the adjacent bridge's table, then its ARP table,
+// asking by ARP on a miss), rewrites the MACs and decrements the TTL, and sends the ICMP errors
+// a router owes (RFC 1812).
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -153,12 +155,47 @@ Step runRouterChain(Context& ctx, const model::Router& router, const Ref& chain,
 }
 
 // Sends an ICMP error from the router's ingress port back to the sender, when allowed.
-void icmpBack(Context& ctx, uint8_t type, uint8_t code) {
+void icmpBack(Context& ctx, uint8_t type, uint8_t code, uint32_t rest = 0) {
   if (!icmpErrorAllowed(ctx)) return;
   const model::Port& in = ctx.topo.port(ctx.in_port);
   if (auto src = portAddressTowards(in, ctx.cur.nwSrc())) {
-    emitIcmpError(ctx, ctx.in_port, in.mac, *src, type, code);
+    emitIcmpError(ctx, ctx.in_port, in.mac, *src, type, code, rest);
   }
+}
+
+// The MTU of the egress port, checked where Linux's ip_forward() checks it: after the route
+// lookup and the TTL check, before the next hop is resolved (a packet that cannot leave needs
+// no ARP), before the TTL is decremented (the ICMP error quotes the datagram as received) and
+// before the outbound filter.
+Step checkMtu(Context& ctx, const model::Router& router, const model::Port& out_port) {
+  const uint32_t mtu = out_port.mtu;
+  if (mtu == 0) return Step::Forwarded;  // Hand-built snapshots: no limit.
+  // Whatever the length, the flow is limited to this MTU: a flow cannot tell long packets from
+  // short ones, so longer packets must come up and get this check.
+  if (ctx.out.path_mtu == 0 || mtu < ctx.out.path_mtu) ctx.out.path_mtu = mtu;
+  const uint32_t len = ctx.in.l3_len;
+  if (len == 0 || len <= mtu) return Step::Forwarded;
+  if (!ctx.in.df) {
+    // A router would fragment it. The simulation forwards it whole and leaves fragmentation to
+    // the kernel and the underlay on the way out; the flow still covers only packets up to
+    // path_mtu, so each such packet comes up to the agent.
+    if (ctx.tracing()) {
+      ctx.trace(ctx.label(router), std::to_string(len) + " bytes exceed the MTU " +
+                                       std::to_string(mtu) + " of " + ctx.label(out_port) +
+                                       "; no DF: forwarded, to be fragmented");
+    }
+    return Step::Forwarded;
+  }
+  // The decision holds for this packet's length only, and the error answers it: never cached,
+  // whether or not RFC 1812 lets the error be sent.
+  ctx.out.cacheable = false;
+  // RFC 1191: the next-hop MTU goes in the low 16 bits of the ICMP header's second word.
+  icmpBack(ctx, packet::kIcmpDestUnreachable, packet::kIcmpCodeFragNeeded,
+           std::min<uint32_t>(mtu, 0xffff));
+  return ctx.drop(DropReason::FragmentationNeeded, routerLabel(ctx, router),
+                  ctx.tracing() ? std::to_string(len) + " bytes with DF exceed the MTU " +
+                                      std::to_string(mtu) + " of " + ctx.label(out_port)
+                                : "");
 }
 
 }  // namespace
@@ -246,6 +283,7 @@ Step routerProcess(Context& ctx, Index router_index) {
 
   Index out_index = route->next_hop_port.index;
   const model::Port& out_port = ctx.topo.port(out_index);
+  if (Step s = checkMtu(ctx, router, out_port); s != Step::Forwarded) return s;
   const IpAddr next_hop = route->has_gateway ? route->gateway : dst;
   std::optional<MacAddr> nh_mac = resolveNextHop(ctx, router, out_port, out_index, next_hop);
   if (!nh_mac) return ctx.notReadyArp(router.id, next_hop);

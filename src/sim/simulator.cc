@@ -36,6 +36,17 @@ void commitConntrack(Context& ctx) {
 
 }  // namespace
 
+void setLengthFromFrame(const packet::ParsedPacket& parsed, SimInput& input) {
+  // What follows the Ethernet header and its VLAN tags: the IP total length but for the
+  // padding of short frames, which no MTU check cares about.
+  const size_t l2_len = parsed.l3_offset != packet::ParsedPacket::kAbsent
+                            ? parsed.l3_offset
+                            : 14 + 4 * size_t{parsed.vlan_tags};
+  const size_t size = parsed.frame.size();
+  input.l3_len = size > l2_len ? static_cast<uint32_t>(size - l2_len) : 0;
+  input.df = parsed.fields.eth_type == packet::kEthTypeIpv4 && parsed.ipv4_dont_fragment;
+}
+
 void Simulator::simulate(const SimInput& input, const model::TopologySnapshot& topology,
                          const state::StateView& state, SimResult& out) const {
   out.clear();
@@ -97,6 +108,7 @@ void Simulator::simulateFrame(std::span<const uint8_t> frame, const Uuid& port, 
   input.frame = frame;
   input.port = port;
   input.trace = trace;
+  setLengthFromFrame(parsed, input);
   simulate(input, topology, state, out);
 }
 

@@ -13,6 +13,7 @@
 #include "base/time_source.h"
 #include "model/snapshot.h"
 #include "packet/flow_match.h"
+#include "packet/parser.h"
 #include "sim/result.h"
 #include "state/state_view.h"
 
@@ -39,7 +40,19 @@ struct SimInput {
   Uuid port;
   Start start = Start::PortIngress;
   bool trace = false;
+  // The packet's L3 length (the IP total length), for the MTU check at router egress ports.
+  // 0 = unknown: no MTU check is made (path_mtu is still reported). simulateFrame() takes it
+  // from the frame.
+  uint32_t l3_len = 0;
+  // IPv4 Don't Fragment. Not a flow-key field, and it need not be: a flow is valid only for
+  // packets up to SimResult::path_mtu, which no MTU check stops whatever their DF bit; longer
+  // packets come up to the agent, which passes their DF bit here.
+  bool df = false;
 };
+
+// Sets input.l3_len and input.df from a parsed frame, as simulateFrame() does: the L3 length is
+// the frame less its Ethernet header and VLAN tags.
+void setLengthFromFrame(const packet::ParsedPacket& parsed, SimInput& input);
 
 class Simulator {
  public:
@@ -57,6 +70,7 @@ class Simulator {
 
   // Parses `frame` and simulates it entering `port` from outside. A frame that does not parse
   // is dropped with DropReason::MalformedPacket and the parse error, before any device sees it.
+  // It fills SimInput::l3_len and SimInput::df from the frame (setLengthFromFrame).
   void simulateFrame(std::span<const uint8_t> frame, const Uuid& port, bool trace,
                      const model::TopologySnapshot& topology, const state::StateView& state,
                      SimResult& out) const;

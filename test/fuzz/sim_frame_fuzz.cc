@@ -1,7 +1,8 @@
 // Fuzzes the whole simulation: arbitrary frames enter (or leave) any port of one topology that
 // uses every device feature, and every result must keep the SimResult contract (checkResult),
 // be a pure function of its input that tracing does not change, and keep the megaflow contract:
-// a packet that agrees on the mask gets the same decision (checkMask).
+// a packet that agrees on the mask and is no longer than the path MTU gets the same decision
+// (checkMask).
 //
 // Input layout:
 //   byte 0  the port: an index into World::ports (every snapshot port, interior and unbound
@@ -511,7 +512,10 @@ bool simulateOnce(const Run& run, const state::StateView& view, SimResult& out) 
   if (!p.ok()) return false;
   SimInput in;
   in.match = packet::flowMatchOf(p);
-  if (!run.key_only) in.frame = run.frame;
+  if (!run.key_only) {
+    in.frame = run.frame;
+    sim::setLengthFromFrame(p, in);
+  }
   in.port = run.port;
   in.start = run.egress_start ? SimInput::Start::PortEgress : SimInput::Start::PortIngress;
   in.trace = run.trace;
@@ -582,6 +586,18 @@ void checkResult(const Run& run, const SimResult& r) {
         "parse error iff malformed");
   if (r.drop_reason == sim::DropReason::MalformedPacket) check(!parsed.ok(), "malformed parses");
   if (!parsed.ok()) check(r.drop_reason == sim::DropReason::MalformedPacket, "bad frame dropped");
+  SimInput len;  // The L3 length and DF bit the simulation was given (none with the key only).
+  if (parsed.ok() && !run.key_only) sim::setLengthFromFrame(parsed, len);
+  if (r.drop_reason == sim::DropReason::FragmentationNeeded) {
+    check(!r.cacheable, "fragmentation needed is not cacheable");
+    check(len.df && r.path_mtu != 0 && len.l3_len > r.path_mtu,
+          "fragmentation needed only for a DF packet longer than the path MTU");
+  }
+  // A flow holds for packets up to path_mtu; a DF packet longer than that is refused by some
+  // router, so a cacheable result never covers less than the packet it was made for.
+  if (r.cacheable && len.df && r.path_mtu != 0) {
+    check(len.l3_len <= r.path_mtu, "a cacheable result covers its packet's length");
+  }
   check(r.mask == packet::normalizeMask(r.mask), "mask is normalized");
   check(r.userspace_only == ((r.mask & packet::kUserspaceOnlyFields) != 0), "userspace_only");
   check(r.devices_visited <= simulator().config().max_total_devices, "device bound");
@@ -665,8 +681,9 @@ void perturb(packet::FlowFields& k, packet::Field f, uint8_t salt) {
 }
 
 // The megaflow contract: a flow installed from a cacheable result applies to every packet that
-// agrees with this one on the mask (and enters the same port), so such a packet must get the
-// same decision and actions. Checked by changing every field outside the mask.
+// agrees with this one on the mask (and enters the same port) and is no longer than path_mtu,
+// with DF or without, so such a packet must get the same decision and actions. Checked by
+// changing every field outside the mask, the length (up to path_mtu) and the DF bit.
 void checkMask(const Run& run, const state::StateView& view, const SimResult& r, uint8_t salt) {
   if (!r.cacheable || r.outcome == Outcome::NotReady) return;
   if (r.drop_reason == sim::DropReason::MalformedPacket) return;
@@ -681,10 +698,14 @@ void checkMask(const Run& run, const state::StateView& view, const SimResult& r,
   in.match = packet::FlowMatch(k);
   in.port = run.port;
   in.start = run.egress_start ? SimInput::Start::PortEgress : SimInput::Start::PortIngress;
+  const uint32_t limit = r.path_mtu != 0 ? r.path_mtu : 65535;
+  in.l3_len = (salt & 2) != 0 ? limit : 1 + (uint32_t{salt} * 131) % limit;
+  in.df = (salt & 4) != 0;
   SimResult other;
   simulator().simulate(in, *world().snap, view, other);
   bool same = other.outcome == r.outcome && other.drop_reason == r.drop_reason &&
-              other.mask == r.mask && other.egress.size() == r.egress.size();
+              other.mask == r.mask && other.path_mtu == r.path_mtu &&
+              other.egress.size() == r.egress.size();
   for (size_t i = 0; same && i < r.egress.size(); ++i) {
     same =
         other.egress[i].port == r.egress[i].port && other.egress[i].actions == r.egress[i].actions;

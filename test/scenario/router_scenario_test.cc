@@ -31,6 +31,12 @@ constexpr const char* kRb = "02:00:00:00:01:0b";   // Router leg on net-b, 10.0.
 constexpr const char* kRup = "02:00:00:00:01:ff";  // Uplink 192.0.2.2/30.
 constexpr const char* kGw = "02:00:00:00:99:01";   // Upstream gateway 192.0.2.1.
 
+// The next-hop MTU of an ICMP fragmentation needed: the low 16 bits of its second word.
+uint16_t nextHopMtu(const sim::GeneratedPacket& g) {
+  packet::ParsedPacket p = packet::parsePacket(g.frame);
+  return static_cast<uint16_t>((g.frame[p.l4_offset + 6] << 8) | g.frame[p.l4_offset + 7]);
+}
+
 // net-a (10.0.0.0/24) -- r1 -- net-b (10.0.1.0/24); r1's uplink is an exterior port with a
 // default route via 192.0.2.1.
 class RouterTest : public ::testing::Test {
@@ -67,6 +73,16 @@ class RouterTest : public ::testing::Test {
   }
   std::vector<uint8_t> fromA(const char* dst_ip, uint8_t ttl = 64) {
     return testing::tcpFrame(kVmA, kRa, "10.0.0.11", dst_ip, 40000, 80, ttl);
+  }
+  // A UDP packet from vm-a to vm-b whose IP total length is `l3_len`.
+  static std::vector<uint8_t> sizedFromA(size_t l3_len, bool df) {
+    return packet::PacketBuilder()
+        .eth(mac(kVmA), mac(kRa))
+        .ipv4(ip("10.0.0.11"), ip("10.0.1.11"))
+        .dontFragment(df)
+        .udp(5000, 6000)
+        .payload(l3_len - 20 - 8)
+        .build();
   }
   static packet::ParsedPacket parsed(const sim::GeneratedPacket& g) {
     return packet::parsePacket(g.frame);
@@ -397,6 +413,161 @@ TEST_F(RouterTest, Ipv6IsNotRoutedYet) {
                    .udp(1, 2)
                    .build();
   EXPECT_EQ(h.send(vm_a, frame).drop_reason, DropReason::Ipv6NotRouted);
+}
+
+// ---- Path MTU: the MTU of the router's egress port.
+
+TEST_F(RouterTest, DfPacketLongerThanTheEgressMtuGetsFragNeeded) {
+  h.topo.port(rb).set_mtu(1400);
+  build();
+  auto frame = sizedFromA(1500, /*df=*/true);
+  auto r = h.send(vm_a, frame);
+  EXPECT_EQ(r.outcome, Outcome::Drop);
+  EXPECT_EQ(r.drop_reason, DropReason::FragmentationNeeded) << SimHarness::traceText(r);
+  EXPECT_STREQ(sim::dropReasonName(r.drop_reason), "fragmentation_needed");
+  EXPECT_FALSE(r.cacheable);  // Answers this packet; shorter ones of the flow pass.
+  ASSERT_EQ(r.generated.size(), 1u) << SimHarness::traceText(r);
+  const sim::GeneratedPacket& g = r.generated[0];
+  EXPECT_EQ(g.port, ra);  // Back out of the ingress port...
+  EXPECT_STREQ(g.what, "icmp_error");
+  auto icmp = parsed(g);
+  ASSERT_TRUE(icmp.ok());
+  EXPECT_EQ(icmp.fields.eth_dst, mac(kVmA));  // ...to the sender...
+  EXPECT_EQ(icmp.fields.eth_src, mac(kRa));
+  EXPECT_EQ(icmp.fields.nw_src, ip("10.0.0.1"));  // ...from the ingress port's address.
+  EXPECT_EQ(icmp.fields.nw_dst, ip("10.0.0.11"));
+  EXPECT_EQ(icmp.fields.icmp_type, packet::kIcmpDestUnreachable);
+  EXPECT_EQ(icmp.fields.icmp_code, packet::kIcmpCodeFragNeeded);
+  EXPECT_EQ(nextHopMtu(g), 1400);
+  // The quoted datagram is the one the router received: TTL not yet decremented.
+  size_t quoted = size_t{icmp.l4_offset} + 8;
+  ASSERT_GE(icmp.l3_end, quoted + 28);
+  EXPECT_EQ(g.frame[quoted + 8], 64);
+  EXPECT_EQ((g.frame[quoted + 2] << 8) | g.frame[quoted + 3], 1500);  // Its total length.
+}
+
+TEST_F(RouterTest, PacketLongerThanTheEgressMtuWithoutDfIsForwarded) {
+  h.topo.port(rb).set_mtu(1400);
+  build();
+  auto r = h.send(vm_a, sizedFromA(1500, /*df=*/false));
+  ASSERT_EQ(r.outcome, Outcome::Forward) << SimHarness::traceText(r);
+  EXPECT_THAT(SimHarness::egressPorts(r), ElementsAre(vm_b));
+  EXPECT_THAT(r.generated, IsEmpty());
+  // The flow still covers only packets up to 1400 bytes: longer ones come up to the agent.
+  EXPECT_EQ(r.path_mtu, 1400u);
+  EXPECT_TRUE(r.cacheable);
+}
+
+TEST_F(RouterTest, PacketOfExactlyTheEgressMtuIsForwarded) {
+  h.topo.port(rb).set_mtu(1400);
+  build();
+  auto r = h.send(vm_a, sizedFromA(1400, /*df=*/true));
+  ASSERT_EQ(r.outcome, Outcome::Forward) << SimHarness::traceText(r);
+  EXPECT_THAT(SimHarness::egressPorts(r), ElementsAre(vm_b));
+  EXPECT_EQ(r.path_mtu, 1400u);
+  EXPECT_TRUE(r.cacheable);
+}
+
+TEST_F(RouterTest, UnknownLengthIsNotCheckedButReportsThePathMtu) {
+  h.topo.port(rb).set_mtu(1400);
+  build();
+  auto frame = sizedFromA(1500, /*df=*/true);
+  sim::SimInput in;
+  in.match = packet::flowMatchOf(packet::parsePacket(frame));
+  in.port = vm_a;
+  in.df = true;
+  in.l3_len = 0;  // The caller gives only the flow key.
+  auto r = h.simulator.simulate(in, *h.snap, h.state.view());
+  ASSERT_EQ(r.outcome, Outcome::Forward) << SimHarness::traceText(r);
+  EXPECT_EQ(r.path_mtu, 1400u);
+  EXPECT_TRUE(r.cacheable);
+}
+
+TEST_F(RouterTest, PathMtuIsTheDefaultMtuOfTheEgressPort) {
+  build();
+  auto r = h.send(vm_a, sizedFromA(1500, /*df=*/true));
+  ASSERT_EQ(r.outcome, Outcome::Forward) << SimHarness::traceText(r);
+  EXPECT_EQ(r.path_mtu, 1500u);
+}
+
+TEST_F(RouterTest, BridgesDoNotLimitThePathMtu) {
+  h.topo.port(vm_b).set_mtu(1000);  // A bridge port's MTU is not checked.
+  Uuid vm_b2 = h.topo.vmPort(net_b, "vm-b2", "02:00:00:00:0b:02", "10.0.1.12");
+  h.topo.port(vm_b2).set_mtu(1000);
+  build();
+  auto frame = packet::PacketBuilder()
+                   .eth(mac("02:00:00:00:0b:02"), mac(kVmB))
+                   .ipv4(ip("10.0.1.12"), ip("10.0.1.11"))
+                   .dontFragment()
+                   .udp(1, 2)
+                   .payload(1472)
+                   .build();
+  auto r = h.send(vm_b2, frame);
+  ASSERT_EQ(r.outcome, Outcome::Forward) << SimHarness::traceText(r);
+  EXPECT_EQ(r.path_mtu, 0u);
+}
+
+TEST_F(RouterTest, NoFragNeededAboutLaterFragmentsButStillNotCached) {
+  h.topo.port(rb).set_mtu(1400);
+  build();
+  auto frame = packet::PacketBuilder()
+                   .eth(mac(kVmA), mac(kRa))
+                   .ipv4(ip("10.0.0.11"), ip("10.0.1.11"))
+                   .dontFragment()
+                   .fragment(100, false)
+                   .ipProto(packet::kIpProtoUdp)
+                   .payload(1480)
+                   .build();
+  auto r = h.send(vm_a, frame);
+  EXPECT_EQ(r.drop_reason, DropReason::FragmentationNeeded) << SimHarness::traceText(r);
+  EXPECT_THAT(r.generated, IsEmpty());  // RFC 1812: no errors about later fragments.
+  EXPECT_FALSE(r.cacheable);
+}
+
+// r1 -(mtu 1450)- r2 -(mtu 1300)- far: the path MTU is the smaller one, and a DF packet that
+// passes r1 is refused by r2, which answers from its own ingress port.
+TEST(RouterPathMtuTest, TwoRoutersInARowReportTheSmallestMtu) {
+  SimHarness h;
+  Uuid net = h.topo.bridge("net");
+  Uuid vm = h.topo.vmPort(net, "vm", "02:00:00:00:00:01", "10.0.0.11");
+  Uuid r1 = h.topo.router("r1");
+  Uuid r2 = h.topo.router("r2");
+  h.topo.attach(r1, net, "r1-a", "02:00:00:00:01:01", "10.0.0.1/24");
+  Uuid r1l = h.topo.routerPort(r1, "r1-l", "02:00:00:00:01:02", "169.254.0.1/30");
+  Uuid r2l = h.topo.routerPort(r2, "r2-l", "02:00:00:00:02:02", "169.254.0.2/30");
+  h.topo.link(r1l, r2l);
+  h.topo.port(r1l).set_mtu(1450);
+  Uuid far = h.topo.bridge("far");
+  Uuid vm2 = h.topo.vmPort(far, "vm2", "02:00:00:00:00:02", "10.9.0.11");
+  Uuid r2f = h.topo.attach(r2, far, "r2-far", "02:00:00:00:02:01", "10.9.0.1/24");
+  h.topo.port(r2f).set_mtu(1300);
+  h.topo.route(r1, "10.9.0.0/16", r1l, "169.254.0.2");
+  h.topo.route(r2, "10.0.0.0/16", r2l, "169.254.0.1");
+  ASSERT_EQ(h.build(), "");
+  auto sized = [](size_t l3_len) {
+    return packet::PacketBuilder()
+        .eth(mac("02:00:00:00:00:01"), mac("02:00:00:00:01:01"))
+        .ipv4(ip("10.0.0.11"), ip("10.9.0.11"))
+        .dontFragment()
+        .udp(1, 2)
+        .payload(l3_len - 28)
+        .build();
+  };
+
+  auto r = h.send(vm, sized(1300));
+  ASSERT_EQ(r.outcome, Outcome::Forward) << SimHarness::traceText(r);
+  EXPECT_THAT(SimHarness::egressPorts(r), ElementsAre(vm2));
+  EXPECT_EQ(r.path_mtu, 1300u);
+
+  r = h.send(vm, sized(1400));
+  EXPECT_EQ(r.drop_reason, DropReason::FragmentationNeeded) << SimHarness::traceText(r);
+  EXPECT_EQ(r.path_mtu, 1300u);
+  ASSERT_EQ(r.generated.size(), 1u);
+  EXPECT_EQ(r.generated[0].port, r2l);  // Towards r1, which routes it back to vm.
+  auto icmp = packet::parsePacket(r.generated[0].frame);
+  EXPECT_EQ(icmp.fields.nw_src, ip("169.254.0.2"));
+  EXPECT_EQ(icmp.fields.nw_dst, ip("10.0.0.11"));
+  EXPECT_EQ(nextHopMtu(r.generated[0]), 1300);
 }
 
 // Two routers joined by a direct link: the next hop's MAC is the peer port's, no ARP.
