@@ -22,6 +22,11 @@ namespace loom::replica {
 namespace {
 
 class HostRegistrationImpl final : public HostRegistration {
+  struct PortRecord {
+    std::string interface_name;
+    uint32_t tunnel_key = 0;
+  };
+
  public:
   HostRegistrationImpl(etcd::EtcdClient& client, v1::HostLiveness info,
                        const RegistrationOptions& options)
@@ -60,17 +65,18 @@ class HostRegistrationImpl final : public HostRegistration {
     return reported_revision_;
   }
 
-  Status setPortActive(const std::string& port_id, const std::string& interface_name) override {
+  Status setPortActive(const std::string& port_id, const std::string& interface_name,
+                       uint32_t tunnel_key) override {
     if (port_id.empty()) return invalidArgument("port_id: empty");
     std::lock_guard<std::mutex> io(io_mu_);
     int64_t lease;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      ports_[port_id] = interface_name;
+      ports_[port_id] = PortRecord{interface_name, tunnel_key};
       lease = lease_id_;
     }
     // On failure the port stays recorded: it is written again with the next lease.
-    return putPort(port_id, interface_name, lease);
+    return putPort(port_id, PortRecord{interface_name, tunnel_key}, lease);
   }
 
   Status clearPortActive(const std::string& port_id) override {
@@ -169,7 +175,7 @@ class HostRegistrationImpl final : public HostRegistration {
   // The host record and every active port, under the current lease.
   Status writeAll() {
     std::lock_guard<std::mutex> io(io_mu_);
-    std::map<std::string, std::string> ports;
+    std::map<std::string, PortRecord> ports;
     int64_t lease;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -189,11 +195,12 @@ class HostRegistrationImpl final : public HostRegistration {
     return status;
   }
 
-  Status putPort(const std::string& port_id, const std::string& interface_name, int64_t lease) {
+  Status putPort(const std::string& port_id, const PortRecord& port, int64_t lease) {
     v1::PortActive record;
     record.set_port_id(port_id);
     record.set_host_id(info_.host_id());
-    record.set_interface_name(interface_name);
+    record.set_interface_name(port.interface_name);
+    record.set_tunnel_key(port.tunnel_key);
     StatusOr<int64_t> put = client_.put(keys_.livePort(port_id), record.SerializeAsString(), lease);
     return put.ok() ? okStatus() : put.status().withContext("port active " + port_id);
   }
@@ -207,7 +214,7 @@ class HostRegistrationImpl final : public HostRegistration {
   int64_t lease_id_ = 0;
   int64_t pending_revision_ = 0;
   int64_t reported_revision_ = 0;
-  std::map<std::string, std::string> ports_;  // port id -> interface name
+  std::map<std::string, PortRecord> ports_;  // port id -> what its record says
   bool rewrite_needed_ = false;
   bool stop_ = false;
 

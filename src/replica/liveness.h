@@ -37,7 +37,8 @@ class HostRegistration {
   virtual void reportApplied(int64_t revision) = 0;
   // The last revision written to etcd (for tests and metrics).
   virtual int64_t reportedRevision() const = 0;
-  virtual Status setPortActive(const std::string& port_id, const std::string& interface_name) = 0;
+  virtual Status setPortActive(const std::string& port_id, const std::string& interface_name,
+                               uint32_t tunnel_key = 0) = 0;
   virtual Status clearPortActive(const std::string& port_id) = 0;
   virtual int64_t leaseId() const = 0;
   // Stops keep-alives without revoking: the records expire after the TTL, as on a crash.
