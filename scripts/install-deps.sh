@@ -5,7 +5,8 @@ set -euo pipefail
 pkgs=(cmake ninja-build g++ clang-14 libclang-rt-14-dev clang-format-14
       libgtest-dev libgmock-dev libbenchmark-dev libprotobuf-dev protobuf-compiler
       etcd-server etcd-client libgrpc++-dev protobuf-compiler-grpc libcpp-httplib-dev
-      nlohmann-json3-dev curl iperf3)
+      nlohmann-json3-dev curl iperf3 libbpf-dev bpftool gcc-multilib llvm iproute2 ethtool
+      iputils-ping procps)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
