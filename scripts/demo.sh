@@ -1,100 +1,105 @@
 #!/usr/bin/env bash
-# The main job, until agents carry traffic (issue 5): a loom control plane on this machine.
-# Starts etcd, loom-api (with a bearer token) and two stand-in hosts (loom-replica-host: a live
-# replica + lease-bound registration, what each agent will run), builds the example topologies
-# through loomctl, waits until every host has applied them, traces packets through the live
-# topology, shows integrity errors, and moves a tenant's network to a second deployment with
-# export/import. Everything runs on loopback and is torn down on exit.
+# README command 1: a working loom cloud on this machine, in network namespaces.
+#
+#   bash scripts/demo.sh          # install, build, start, show traffic; leaves it running
+#   bash scripts/demo.sh down     # tear it all down
+#
+# Starts etcd and loom-api in an "underlay" namespace, three hosts (namespaces h1..h3 on an
+# underlay bridge, each running loom-agent with its eBPF fast path and a `vxlan external`
+# device), imports a two-tenant topology (test/e2e/topology.json: tenant A with two bridges and
+# a router, tenant B reusing tenant A's addresses), plugs five VMs (namespaces with a veth, as a
+# KVM tap would be), then shows pings and an iperf3 between VMs on different hosts, the flows
+# the agents installed, a trace and the metrics, and prints how to explore and how to tear down.
+# Needs root (namespaces, BPF).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
-cmake --preset release >/dev/null
-cmake --build --preset release --target loom-api loomctl loom-replica-host >/dev/null
-bin=build/release
-work=$(mktemp -d /tmp/loom-demo.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  bash scripts/etcd.sh stop "$work/etcd" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+state=/tmp/loom-demo.state
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-banner() { printf '\n######## %s\n' "$*"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
-
-etcd_port=$(free_port)
-etcd=$(bash scripts/etcd.sh start "$work/etcd" "$etcd_port")
-head -c 24 /dev/urandom | base64 >"$work/token"
-start_api() {  # start_api ROOT LOGFILE: starts loom-api, sets $url (no subshell: $pids must see it)
-  "$bin/apps/loom-api" --etcd "$etcd" --root "$1" --listen 127.0.0.1:0 \
-    --token-file "$work/token" >"$2" 2>&1 &
-  pids+=($!)
-  url=""
-  for _ in $(seq 100); do
-    url=$(sed -n 's/^loom-api listening on //p' "$2")
-    [ -n "$url" ] && return
-    sleep 0.1
+down() {
+  [ -f "$state" ] || { echo "no loom demo is running"; return 0; }
+  # shellcheck disable=SC1090
+  source "$state"
+  echo "tearing down the loom demo (run $DEMO_ID, work dir $DEMO_WORK)"
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^lm$DEMO_ID-" || true); do
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
   done
-  echo "loom-api did not start:" >&2; cat "$2" >&2; exit 1
+  sleep 0.3
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^lm$DEMO_ID-" || true); do
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  mountpoint -q "$DEMO_WORK/bpf" 2>/dev/null && umount -l "$DEMO_WORK/bpf"
+  case $DEMO_WORK in /tmp/loom-e2e-*) rm -rf "$DEMO_WORK" ;; esac
+  rm -f "/tmp/loom-e2e-runs/$DEMO_ID" "$state"
+  echo "done: no loom namespace, process or mount is left"
 }
-start_api /loom "$work/api.log"
-api=$url
-export LOOM_API=$api LOOM_TOKEN_FILE=$work/token
-ctl="$bin/apps/loomctl"
-echo "etcd at $etcd, loom-api at $api (token in $work/token)"
 
-# The example topologies' two hosts (host-1, host-2), as their agents will: alive under a lease,
-# reporting the topology revision they have applied.
-for n in 1 2; do
-  "$bin/test/tools/loom-replica-host" --endpoints "$etcd" --root /loom \
-    --host-id "d1000000-0000-4000-8000-00000000000$n" --ttl 5 >"$work/host-$n.log" 2>&1 &
-  pids+=($!)
-done
+if [ "${1:-up}" = down ]; then
+  down
+  exit 0
+fi
+[ "$(id -u)" = 0 ] || { echo "demo.sh needs root (network namespaces, BPF)" >&2; exit 1; }
+[ -f "$state" ] && down
 
-banner "1. Build the example topologies through the API"
-run "$ctl" import examples/topologies/one-tenant.json --keep-ids | tail -n 3
-run "$ctl" import examples/topologies/two-tenants.json | tail -n 3
-run "$ctl" router list
-run "$ctl" port list --bridge-id net-a
-run "$ctl" rule list --chain-id vm-b1-in
+bash scripts/install-deps.sh
+echo "building (release)..."
+cmake --preset release >/dev/null
+cmake --build --preset release --target loom-agent loom-api loomctl loom-trace >/dev/null
 
-banner "2. Wait until every live host has applied the topology (like OVN's --wait=hv)"
-run "$ctl" host status
-run "$ctl" wait-sync --timeout 10s
+export LOOM_BIN_DIR=$PWD/build/release/apps E2E_KEEP=1
+# shellcheck source=../test/e2e/lib.sh
+source test/e2e/lib.sh
+e2e_init demo
+banner() { printf '\n######## %s\n' "$*"; }
+show() {
+  printf '$ %s\n' "$*"
+  "$@" 2>&1 | sed 's/^/    /'
+}
 
-banner "3. Trace packets through the live topology"
-run "$ctl" trace vm-a1 'arp tpa=10.0.0.1' 'tcp dst=10.0.1.11 dport=22'
-echo
-echo "# vm-b1's security group: telnet in is dropped, replies to vm-b1's own connections pass"
-run "$ctl" trace vm-a1 'tcp dst=10.0.1.11 dport=23' \
-  --from vm-b1 'tcp dst=10.0.0.11 sport=41000 dport=8080' \
-  --from vm-a1 'tcp dst=10.0.1.11 sport=8080 dport=41000 flags=SA' | grep -E '^(=== packet|outcome|  chain)' || true
+banner "1. Control plane, three hosts with loom-agent, the two-tenant topology, five VMs"
+e2e_two_tenants
+# The demo outlives this script: record how to find it, and keep the e2e library's reaper (which
+# removes runs whose owner is gone) away from it while a placeholder in the underlay lives.
+underlay_exec sleep infinity </dev/null >/dev/null 2>&1 &
+echo "$! $E2E_WORK" >"/tmp/loom-e2e-runs/$E2E_ID"
+printf 'DEMO_ID=%s\nDEMO_WORK=%s\n' "$E2E_ID" "$E2E_WORK" >"$state"
+U=lm$E2E_ID-u
+LOOMCTL="ip netns exec $U env LOOM_API=http://$E2E_UNDERLAY_IP:$E2E_API_PORT LOOM_TOKEN_FILE=$E2E_WORK/token $LOOM_BIN_DIR/loomctl"
+show ctl router list
+show ctl binding list
+show ctl host status
 
-banner "4. Integrity: the API refuses what would leave a dangling reference"
-run "$ctl" chain delete vm-b1-in || true
-run "$ctl" port create --bridge-id net-a --name bad --addresses 10.0.0.300/24 || true
-run "$ctl" router delete r1 || true
+banner "2. Tenant A, same bridge, different hosts: vm-a1 (h1) -> vm-a2 (h2)"
+show vm_exec a1 ping -c 3 -i 0.2 10.0.0.12
+banner "3. Tenant A across router r1, different hosts: vm-a1 (h1) -> vm-b1 (h3)"
+show vm_exec a1 ping -c 3 -i 0.2 10.0.1.11
+banner "4. Tenant B uses the same addresses, isolated: vm-x1 (h1) -> vm-x2 (h2)"
+show vm_exec x1 ping -c 3 -i 0.2 10.0.0.12
+banner "5. TCP: iperf3 vm-a1 (h1) -> vm-b1 (h3), 3 s"
+vm_exec b1 iperf3 -s -1 -D
+sleep 0.5
+show vm_exec a1 iperf3 -c 10.0.1.11 -t 3 -f g
+banner "6. What h1's agent installed (megaflows: one per L2/L3 path, not per connection)"
+show agent_ctl 1 status
+show agent_ctl 1 flows
+banner "7. A trace through the live topology"
+show ctl trace vm-a1 'tcp dst=10.0.1.11 dport=22'
+banner "8. Metrics of h1's agent (excerpt)"
+agent_metrics 1 | grep -E '^loom_(agent_(upcalls_total|flows_installed|simulation_seconds_count)|datapath_packets_total\{event="(flow_hits|upcalls|tx_tunnel)")' |
+  sed 's/^/    /'
 
-banner "5. Move tenant 7e000000-…-0001's network to a second deployment with fresh ids"
-echo "\$ $ctl export --tenant 7e000000-0000-4000-8000-000000000001 > tenant.json"
-"$ctl" export --tenant 7e000000-0000-4000-8000-000000000001 >"$work/tenant.json"
-echo "exported $(grep -c '"id"' "$work/tenant.json") objects to $work/tenant.json"
-start_api /loom-dc2 "$work/api2.log"
-api2=$url
-run "$ctl" --api "$api2" import "$work/tenant.json" | tail -n 4
-echo "# Bindings name this data center's hosts, so the export leaves them out: vm-b1 is unbound"
-run "$ctl" --api "$api2" trace vm-a1 'tcp dst=10.0.1.11 dport=22' | grep -E '^outcome' || true
-echo "# Bind it to a host of the second data center and the same packet is delivered"
-run "$ctl" --api "$api2" host create --name dc2-host-1
-run "$ctl" --api "$api2" binding set vm-b1 --host dc2-host-1 --interface tap-vm-b1
-run "$ctl" --api "$api2" trace vm-a1 'tcp dst=10.0.1.11 dport=22' | grep -E '^(outcome|egress)' || true
+cat <<EOF2
 
-banner "Explore"
-cat <<EOF
-While this script runs the deployment is torn down at exit; to keep one, run the same steps by
-hand: scripts/etcd.sh start DIR, build/release/apps/loom-api --etcd ..., then loomctl
-(docs/loomctl.md), the API (docs/api.md, GET /api/v1/openapi.json) and metrics (GET /metrics).
-EOF
+######## Explore
+  VM shells:        ip netns exec lm$E2E_ID-a1 bash      (VMs: a1 a2 b1 x1 x2; hosts: h1 h2 h3)
+  loomctl:          $LOOMCTL port list
+  a trace:          $LOOMCTL trace vm-a1 'icmp dst=10.0.0.12'
+  flows on h1:      ip netns exec lm$E2E_ID-h1 $LOOM_BIN_DIR/loom-agent ctl --admin-socket $E2E_WORK/h1/agent.sock flows
+  metrics of h1:    ip netns exec lm$E2E_ID-h1 curl -s 127.0.0.1:$E2E_METRICS_PORT/metrics
+  agent logs:       $E2E_WORK/h*/agent.*.log
+  docs:             docs/datapath.md, docs/life-of-a-packet.md, docs/loomctl.md
+
+######## Tear down
+  bash scripts/demo.sh down
+EOF2
+
+trap - EXIT INT TERM ERR
