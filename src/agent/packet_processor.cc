@@ -94,7 +94,7 @@ bool PacketProcessor::KeyEq::operator()(const FlowKey& a, const FlowKey& b) cons
   return std::memcmp(&a, &b, sizeof(FlowKey)) == 0;
 }
 
-PacketProcessor::PacketProcessor(datapath::Datapath& dp, datapath::PacketSender& tx,
+PacketProcessor::PacketProcessor(datapath::Datapath& dp, datapath::PacketTx& tx,
                                  AgentCounters& counters, const AgentConfig& config)
     : dp_(dp), tx_(tx), counters_(counters), config_(config), simulator_(sim::SimConfig{&clock_}) {}
 
@@ -146,35 +146,37 @@ void PacketProcessor::adoptPinnedFlows() {
 }
 
 void PacketProcessor::run(const std::atomic<bool>& stop) {
-  while (!stop.load(std::memory_order_relaxed)) {
-    ViewPtr fresh;
-    {
-      std::lock_guard<std::mutex> lock(view_mu_);
-      fresh = std::move(pending_view_);
-    }
-    if (fresh) {
-      view_ = std::move(fresh);
-      revalidate();
-      rerunParked(false);
-    }
-    if (!view_) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      continue;
-    }
-    StatusOr<int> n =
-        dp_.pollUpcalls(10, 256, [this](const datapath::Upcall& u) { handleUpcall(u); });
-    (void)n;
-    Clock::time_point now = Clock::now();
-    if (state_changed_ && now - last_revalidate_ > std::chrono::milliseconds(20)) {
-      state_changed_ = false;
-      revalidate();
-      rerunParked(false);
-    }
-    if (now - last_expiry_ > std::chrono::seconds(1)) {
-      last_expiry_ = now;
-      expireIdle();
-      rerunParked(true);
-    }
+  while (!stop.load(std::memory_order_relaxed)) step(10);
+}
+
+void PacketProcessor::step(int poll_ms) {
+  ViewPtr fresh;
+  {
+    std::lock_guard<std::mutex> lock(view_mu_);
+    fresh = std::move(pending_view_);
+  }
+  if (fresh) {
+    view_ = std::move(fresh);
+    revalidate();
+    rerunParked(false);
+  }
+  if (!view_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
+    return;
+  }
+  StatusOr<int> n =
+      dp_.pollUpcalls(poll_ms, 256, [this](const datapath::Upcall& u) { handleUpcall(u); });
+  (void)n;
+  Clock::time_point now = Clock::now();
+  if (state_changed_ && now - last_revalidate_ > std::chrono::milliseconds(20)) {
+    state_changed_ = false;
+    revalidate();
+    rerunParked(false);
+  }
+  if (now - last_expiry_ > std::chrono::seconds(1)) {
+    last_expiry_ = now;
+    expireIdleFlows();
+    rerunParked(true);
   }
 }
 
@@ -499,7 +501,7 @@ void PacketProcessor::revalidate() {
   (void)syncMaskCount();
 }
 
-void PacketProcessor::expireIdle() {
+void PacketProcessor::expireIdleFlows() {
   const uint64_t now_ns = monotonicNs();
   const uint64_t idle_ns = static_cast<uint64_t>(config_.flow_idle_ms) * 1000000ULL;
   const Clock::time_point now = Clock::now();

@@ -45,7 +45,7 @@ struct InstalledFlow {
 
 class PacketProcessor {
  public:
-  PacketProcessor(datapath::Datapath& dp, datapath::PacketSender& tx, AgentCounters& counters,
+  PacketProcessor(datapath::Datapath& dp, datapath::PacketTx& tx, AgentCounters& counters,
                   const AgentConfig& config);
 
   // Any thread: the newest view. The packet thread picks it up, revalidates and re-runs parked
@@ -53,8 +53,14 @@ class PacketProcessor {
   void publishView(ViewPtr view);
   // Before run(): takes over the flows and masks a previous agent left in the pinned maps.
   void adoptPinnedFlows();
-  // The packet thread's loop, until `stop`.
+  // The packet thread's loop, until `stop`: step() again and again.
   void run(const std::atomic<bool>& stop);
+  // One round: pick up a new view (revalidate, re-run parked packets), handle the upcalls that
+  // arrive within poll_ms, revalidate after state changes, expire idle flows once a second.
+  void step(int poll_ms);
+
+  // Removes flows unused for config.flow_idle_ms (step() calls it once a second).
+  void expireIdleFlows();
 
   // Admin socket (any thread).
   std::string flowsText() const;
@@ -92,12 +98,11 @@ class PacketProcessor {
   void sendGenerated(const std::vector<sim::GeneratedPacket>& generated, int depth);
   void applyWrites(const std::vector<state::StateWrite>& writes);
   void revalidate();
-  void expireIdle();
   void rerunParked(bool expire_only);
   Status syncMaskCount();
 
   datapath::Datapath& dp_;
-  datapath::PacketSender& tx_;
+  datapath::PacketTx& tx_;
   AgentCounters& counters_;
   const AgentConfig& config_;
   SystemTimeSource clock_;

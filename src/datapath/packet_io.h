@@ -45,22 +45,32 @@ static_assert(sizeof(VxlanHeader) == VxlanHeader::kSize);
 // changed. Returns true when the checksums were rewritten.
 bool completeChecksums(std::vector<uint8_t>& frame);
 
+// Where the agent sends the packets it handles: a local VM's interface or a remote host. A role
+// interface so that the agent's packet logic can be tested without sockets.
+class PacketTx {
+ public:
+  virtual ~PacketTx() = default;
+  virtual Status sendToInterface(uint32_t ifindex, std::span<const uint8_t> frame) = 0;
+  virtual Status sendVxlan(uint32_t remote_ipv4_host_order, uint32_t vni,
+                           std::span<const uint8_t> frame, uint16_t port = kVxlanUdpPort) = 0;
+};
+
 // Sends frames out of the host. Thread-safe: send calls may run concurrently (each is one
 // sendto/sendmsg on a shared socket); counters are atomic.
-class PacketSender {
+class PacketSender final : public PacketTx {
  public:
   // Opens an AF_PACKET raw socket (protocol 0: it receives nothing; needs CAP_NET_RAW) with
   // PACKET_QDISC_BYPASS when available, and a UDP socket for VXLAN.
   static StatusOr<std::unique_ptr<PacketSender>> open();
-  ~PacketSender();
+  ~PacketSender() override;
   PacketSender(const PacketSender&) = delete;
   PacketSender& operator=(const PacketSender&) = delete;
 
   // Writes `frame` (a complete Ethernet frame) onto interface `ifindex`.
-  Status sendToInterface(uint32_t ifindex, std::span<const uint8_t> frame);
+  Status sendToInterface(uint32_t ifindex, std::span<const uint8_t> frame) override;
   // Sends `frame` in a VXLAN packet with `vni` to remote_ipv4 (host order), UDP port `port`.
   Status sendVxlan(uint32_t remote_ipv4_host_order, uint32_t vni, std::span<const uint8_t> frame,
-                   uint16_t port = kVxlanUdpPort);
+                   uint16_t port = kVxlanUdpPort) override;
 
   uint64_t sent() const { return sent_.load(std::memory_order_relaxed); }
   uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
