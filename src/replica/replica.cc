@@ -4,8 +4,9 @@
 // are sorted by id (deterministic, and binary-searchable). A batch that changes objects
 // copies the current Topology, merges the batch's changes into the copy and builds the next
 // snapshot from it; the old Topology stays valid for readers that still hold it. Liveness
-// records are kept in two small maps. Every reader-visible field is guarded by `mu_`, and a
-// batch becomes visible at once (objects, liveness and the applied revision together).
+// records (hosts, progress, ports, learned MACs) are kept in small maps. Every reader-visible field
+// is guarded by `mu_`, and a batch becomes visible at once (objects, liveness and the applied
+// revision together).
 //
 // Threads. The watcher's thread applies batches and calls subscribers. A control thread
 // handles compaction: the watcher reports it and stops, and the control thread (never the
@@ -140,6 +141,7 @@ struct Liveness {
   std::map<std::string, v1::HostLiveness> hosts;
   std::map<std::string, v1::PortActive> ports;
   std::map<std::string, v1::HostProgress> progress;  // By host id (track_progress only).
+  std::map<store::Keys::MacKey, v1::LearnedMac> macs;
 };
 
 class ReplicaImpl final : public Replica {
@@ -210,6 +212,22 @@ class ReplicaImpl final : public Replica {
     std::vector<v1::PortActive> out;
     out.reserve(live_.ports.size());
     for (const auto& [id, port] : live_.ports) out.push_back(port);
+    return out;
+  }
+  std::optional<v1::LearnedMac> learnedMac(const std::string& bridge_id, uint32_t vlan,
+                                           const std::string& mac) const override {
+    auto canonical = store::canonicalMac(mac);
+    if (!canonical) return std::nullopt;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = live_.macs.find(store::Keys::MacKey{bridge_id, vlan, std::move(*canonical)});
+    if (it == live_.macs.end()) return std::nullopt;
+    return it->second;
+  }
+  std::vector<v1::LearnedMac> learnedMacs() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<v1::LearnedMac> out;
+    out.reserve(live_.macs.size());
+    for (const auto& [key, mac] : live_.macs) out.push_back(mac);
     return out;
   }
 
@@ -325,12 +343,30 @@ class ReplicaImpl final : public Replica {
   }
 
   // Applies a put (value != nullptr) or delete of a live/ or progress/ key; other keys are
-  // ignored. A value that does not decode removes the record and returns false.
+  // ignored. A value that does not decode removes the record and returns false; so does the
+  // put of a live/mac/ key that does not parse (nothing is stored for it).
   bool applyLiveness(const std::string& key, const std::string* value, Liveness& live) {
     if (auto host = keys_.parseLiveHost(key)) return applyRecord(live.hosts, *host, value);
     if (auto host = keys_.parseProgress(key)) return applyRecord(live.progress, *host, value);
     if (auto port = keys_.parseLivePort(key)) return applyRecord(live.ports, *port, value);
+    if (auto mac = keys_.parseLiveMac(key)) return applyMac(live.macs, std::move(*mac), value);
+    if (value != nullptr && key.starts_with(keys_.liveMacs())) return false;
     return true;
+  }
+
+  // A learned MAC's record must repeat its key and name a port and a host.
+  static bool applyMac(std::map<store::Keys::MacKey, v1::LearnedMac>& table,
+                       store::Keys::MacKey key, const std::string* value) {
+    v1::LearnedMac record;
+    if (value != nullptr && record.ParseFromString(*value) && record.bridge_id() == key.bridge_id &&
+        record.vlan() == key.vlan && store::canonicalMac(record.mac()) == key.mac &&
+        !record.port_id().empty() && !record.host_id().empty()) {
+      record.set_mac(key.mac);
+      table[std::move(key)] = std::move(record);
+      return true;
+    }
+    table.erase(key);
+    return value == nullptr;
   }
 
   template <typename Record>

@@ -10,7 +10,7 @@
 // applied twice.
 //
 // Besides the topology it tracks the lease-bound liveness records: live hosts (with the
-// revision each has applied) and active ports.
+// revision each has applied), active ports and learned MACs.
 
 #include <chrono>
 #include <cstdint>
@@ -68,6 +68,16 @@ class Replica {
   virtual std::vector<v1::HostLiveness> liveHosts() const = 0;
   virtual std::optional<v1::PortActive> portActive(const std::string& port_id) const = 0;
   virtual std::vector<v1::PortActive> activePorts() const = 0;
+  // The learned-MAC records (live/mac/, written by HostRegistration::publishMac): the host and
+  // port behind a MAC on a bridge's VLAN, as last written (a MAC that moved names its newest
+  // port). `mac` in any form store::canonicalMac() accepts; records hold the canonical form.
+  // Changes arrive like other liveness changes: through subscribeRevision's callback. A key or
+  // value that does not parse, or a value that disagrees with its key, is skipped and counted in
+  // stats().decode_errors.
+  virtual std::optional<v1::LearnedMac> learnedMac(const std::string& bridge_id, uint32_t vlan,
+                                                   const std::string& mac) const = 0;
+  // Every learned MAC, ordered by (bridge_id, vlan, mac).
+  virtual std::vector<v1::LearnedMac> learnedMacs() const = 0;
 
   // Called (on the replica's thread) with every new snapshot; also once, at once, with the
   // current one.

@@ -37,6 +37,53 @@ bool validIdSegment(std::string_view id) {
   return !id.empty() && id.find('/') == std::string_view::npos;
 }
 
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+constexpr std::string_view kHexDigits = "0123456789abcdef";
+
+// The 12 lower-case hex digits of a MAC in any form canonicalMac() accepts.
+std::optional<std::string> macHex(std::string_view mac) {
+  std::string hex;
+  if (mac.size() == 12) {
+    hex.assign(mac);
+  } else if (mac.size() == 17) {
+    const char sep = mac[2];
+    if (sep != ':' && sep != '-') return std::nullopt;
+    for (size_t i = 0; i < 17; ++i) {
+      if (i % 3 == 2) {
+        if (mac[i] != sep) return std::nullopt;
+      } else {
+        hex += mac[i];
+      }
+    }
+  } else {
+    return std::nullopt;
+  }
+  for (char& c : hex) {
+    const int v = hexValue(c);
+    if (v < 0) return std::nullopt;
+    c = kHexDigits[static_cast<size_t>(v)];
+  }
+  return hex;
+}
+
+// A canonical decimal uint32 (no sign, no leading zeros).
+std::optional<uint32_t> parseDecimal(std::string_view s) {
+  if (s.empty() || s.size() > 10 || (s.size() > 1 && s[0] == '0')) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (value > std::numeric_limits<uint32_t>::max()) return std::nullopt;
+  return static_cast<uint32_t>(value);
+}
+
 }  // namespace
 
 std::string_view kindName(Kind kind) { return kKindNames[static_cast<size_t>(kind)]; }
@@ -133,6 +180,18 @@ std::string tenantId(const v1::StoredObject& object) {
   return {};
 }
 
+std::optional<std::string> canonicalMac(std::string_view mac) {
+  auto hex = macHex(mac);
+  if (!hex) return std::nullopt;
+  std::string out;
+  out.reserve(17);
+  for (size_t i = 0; i < 12; i += 2) {
+    if (i > 0) out += ':';
+    out.append(*hex, i, 2);
+  }
+  return out;
+}
+
 std::string objectName(Kind kind, std::string_view id) {
   std::string s(kindName(kind));
   s += ' ';
@@ -176,6 +235,16 @@ std::string Keys::livePort(std::string_view port_id) const {
   return livePorts() + std::string(port_id);
 }
 
+std::string Keys::liveMacs() const { return root_ + "/v1/live/mac/"; }
+std::string Keys::liveMacs(std::string_view bridge_id) const {
+  return liveMacs() + std::string(bridge_id) + "/";
+}
+std::string Keys::liveMac(std::string_view bridge_id, uint32_t vlan, std::string_view mac) const {
+  auto hex = macHex(mac);
+  if (!hex) return {};
+  return liveMacs(bridge_id) + std::to_string(vlan) + "/" + *hex;
+}
+
 std::optional<Keys::ObjectKey> Keys::parseObject(std::string_view key) const {
   if (!consumePrefix(key, objects())) return std::nullopt;
   auto kind_name = takeSegment(key);
@@ -211,6 +280,22 @@ std::optional<std::string> Keys::parseLivePort(std::string_view key) const {
 std::optional<std::string> Keys::parseProgress(std::string_view key) const {
   if (!consumePrefix(key, progressAll()) || !validIdSegment(key)) return std::nullopt;
   return std::string(key);
+}
+
+std::optional<Keys::MacKey> Keys::parseLiveMac(std::string_view key) const {
+  if (!consumePrefix(key, liveMacs())) return std::nullopt;
+  auto bridge_id = takeSegment(key);
+  if (!bridge_id || bridge_id->empty()) return std::nullopt;
+  auto vlan_text = takeSegment(key);
+  if (!vlan_text) return std::nullopt;
+  auto vlan = parseDecimal(*vlan_text);
+  // The MAC segment: exactly the 12 lower-case hex digits liveMac() writes.
+  if (!vlan || key.size() != 12 || key.find_first_not_of(kHexDigits) != std::string_view::npos) {
+    return std::nullopt;
+  }
+  auto mac = canonicalMac(key);
+  if (!mac) return std::nullopt;
+  return MacKey{std::string(*bridge_id), *vlan, std::move(*mac)};
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 //   <root>/v1/ref/<kind>/<id>/<src_kind>/<src_id>      "field[,field]": src refers to kind/id
 //   <root>/v1/live/host/<host_id>                      HostLiveness, lease-bound
 //   <root>/v1/live/port/<port_id>                      PortActive, lease-bound
+//   <root>/v1/live/mac/<bridge_id>/<vlan>/<mac hex>    LearnedMac, lease-bound (learner's lease)
 //   <root>/v1/progress/<host_id>                       HostProgress, lease-bound
 //
 // The names are chosen so that what a replica watches is one contiguous range: an agent's
@@ -20,6 +21,7 @@
 // compare) everything that points at an object without scanning, and they are never written by
 // anyone but ObjectStore.
 
+#include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -59,6 +61,10 @@ std::string objectName(Kind kind, std::string_view id);
 
 inline constexpr uint32_t kStoredFormat = 1;
 
+// A MAC address in its canonical form, "02:00:00:00:00:01" (lower case), from six hex pairs
+// separated by ':' or '-' (either case) or from 12 bare hex digits; nullopt otherwise.
+std::optional<std::string> canonicalMac(std::string_view mac);
+
 class Keys {
  public:
   explicit Keys(std::string root = "/loom");
@@ -81,6 +87,13 @@ class Keys {
   std::string liveHost(std::string_view host_id) const;
   std::string livePorts() const;
   std::string livePort(std::string_view port_id) const;
+  // Learned MACs: <root>/v1/live/mac/, .../mac/<bridge_id>/ and one MAC's key,
+  // .../mac/<bridge_id>/<vlan>/<12 lower-case hex digits of the mac>. liveMac() takes the MAC
+  // in any form canonicalMac() accepts and returns "" when it does not parse (callers
+  // validate first).
+  std::string liveMacs() const;
+  std::string liveMacs(std::string_view bridge_id) const;
+  std::string liveMac(std::string_view bridge_id, uint32_t vlan, std::string_view mac) const;
   std::string progressAll() const;
   std::string progress(std::string_view host_id) const;
 
@@ -95,6 +108,16 @@ class Keys {
   std::optional<std::string> parseLiveHost(std::string_view key) const;
   std::optional<std::string> parseLivePort(std::string_view key) const;
   std::optional<std::string> parseProgress(std::string_view key) const;
+  // What a live/mac key names; `mac` in canonical form. Only the form liveMac() writes parses
+  // (the vlan in decimal without leading zeros, the MAC as 12 lower-case hex digits), so each
+  // (bridge, vlan, mac) has exactly one key.
+  struct MacKey {
+    std::string bridge_id;
+    uint32_t vlan = 0;
+    std::string mac;
+    auto operator<=>(const MacKey&) const = default;
+  };
+  std::optional<MacKey> parseLiveMac(std::string_view key) const;
 
  private:
   std::string root_;
