@@ -80,8 +80,8 @@ Status Agent::init() {
   auto tx = datapath::PacketSender::open();
   if (!tx.ok()) return tx.status();
   tx_ = std::move(tx).value();
-  processor_ = std::make_unique<PacketProcessor>(*dp_, *tx_, counters_, config_);
-  processor_->adoptPinnedFlows();
+  workers_ = std::make_unique<WorkerPool>(*dp_, *tx_, counters_, config_);
+  workers_->adoptPinnedFlows();
 
   // 3. The control plane.
   etcd::ClientOptions eo;
@@ -119,7 +119,7 @@ Status Agent::init() {
 
   // 4. Threads and local interfaces.
   control_thread_ = std::thread([this] { controlLoop(); });
-  packet_thread_ = std::thread([this] { processor_->run(stop_); });
+  workers_->start();
   auto admin = AdminServer::start(config_.adminSocketPath(),
                                   [this](const std::string& c) { return handleCommand(c); });
   if (!admin.ok()) return admin.status();
@@ -167,7 +167,7 @@ void Agent::stop() {
     replica_->unsubscribe(revision_sub_);
   }
   if (control_thread_.joinable()) control_thread_.join();
-  if (packet_thread_.joinable()) packet_thread_.join();
+  if (workers_) workers_->stop();
   // The fast path stays: flows, ports and links are pinned, so traffic keeps flowing while the
   // agent is away; the next agent adopts them. The registration's lease is revoked, so other
   // hosts see this host and its ports go (and stop sending) at once.
@@ -311,7 +311,7 @@ void Agent::controlLoop() {
       view->local_by_port[id] = p;
     }
     view->remote_by_port = remote_;
-    processor_->publishView(view);
+    workers_->publishView(view);
     std::lock_guard<std::mutex> lock(mu_);
     view_ = std::move(view);
   }
@@ -323,7 +323,7 @@ std::string Agent::metricsText() {
     std::lock_guard<std::mutex> lock(mu_);
     v = view_;
   }
-  return renderMetrics(counters_, dp_->counters(), processor_->flowCount(), processor_->maskCount(),
+  return renderMetrics(counters_, dp_->counters(), workers_->flowCount(), workers_->maskCount(),
                        v ? v->local_by_port.size() : 0, replica_ ? replica_->appliedRevision() : 0);
 }
 
@@ -345,10 +345,10 @@ std::string Agent::handleCommand(const std::string& command) {
       << (v && v->topo ? v->topo->version() : 0) << "\n"
       << "ports " << (v ? v->local_by_port.size() : 0) << ", remote ports "
       << (v ? v->remote_by_port.size() : 0) << "\n"
-      << "flows " << processor_->flowCount() << ", masks " << processor_->maskCount() << ", parked "
-      << processor_->parkedCount() << "\n";
+      << "flows " << workers_->flowCount() << ", masks " << workers_->maskCount() << ", parked "
+      << workers_->parkedCount() << "\n";
   } else if (verb == "flows") {
-    o << processor_->flowsText();
+    o << workers_->flowsText();
   } else if (verb == "counters" || verb == "metrics") {
     o << metricsText();
   } else if (verb == "ports" || verb == "port") {

@@ -19,8 +19,8 @@
 #include "agent/admin.h"
 #include "agent/config.h"
 #include "agent/metrics.h"
-#include "agent/packet_processor.h"
 #include "agent/view.h"
+#include "agent/worker_pool.h"
 #include "datapath/datapath.h"
 #include "datapath/packet_io.h"
 #include "etcd/client.h"
@@ -60,7 +60,7 @@ class Agent {
   AgentCounters counters_;
   std::unique_ptr<datapath::Datapath> dp_;
   std::unique_ptr<datapath::PacketSender> tx_;
-  std::unique_ptr<PacketProcessor> processor_;
+  std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<etcd::EtcdClient> etcd_;
   std::unique_ptr<replica::Replica> replica_;
   std::unique_ptr<replica::HostRegistration> registration_;
@@ -82,7 +82,6 @@ class Agent {
   ViewPtr view_;
   std::atomic<bool> stop_{false};
   std::thread control_thread_;
-  std::thread packet_thread_;
   replica::Replica::SubscriptionId snapshot_sub_ = 0, revision_sub_ = 0;
 };
 

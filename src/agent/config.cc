@@ -156,10 +156,6 @@ StatusOr<AgentConfig> parseAgentConfig(const std::vector<std::string>& args) {
   if (c.tunnel_ip.empty()) {
     return invalidField("tunnel-ip", "required (this host's underlay address)");
   }
-  if (c.workers != 1) {
-    // Said plainly rather than accepted and ignored: docs/datapath.md ("Known gaps").
-    return invalidField("workers", "only one packet worker is implemented so far");
-  }
   return c;
 }
 

@@ -56,6 +56,8 @@ std::string renderMetrics(const AgentCounters& c, const datapath::DatapathCounte
           "Upcalled frames longer than their record (not re-injected).", get(c.upcalls_truncated));
   counter(o, "loom_agent_upcalls_too_big_total", "Packets longer than their flow's path MTU.",
           get(c.upcalls_too_big));
+  counter(o, "loom_agent_upcalls_worker_overflow_total",
+          "Upcalls dropped because their worker's inbox was full.", get(c.upcalls_worker_overflow));
   counter(o, "loom_agent_flows_installed_total", "Flows installed in the fast path.",
           get(c.flows_installed));
   counter(o, "loom_agent_flows_updated_total", "Flows whose actions revalidation changed.",

@@ -30,10 +30,11 @@ class LatencyHistogram {
 
 struct AgentCounters {
   using C = std::atomic<uint64_t>;
-  C upcalls{0};               // Records read from the ring.
-  C upcalls_unknown_port{0};  // From an interface the agent does not serve: dropped.
-  C upcalls_truncated{0};     // Frame longer than the record: handled, not re-injected.
-  C upcalls_too_big{0};       // Longer than the flow's path MTU.
+  C upcalls{0};                  // Records read from the ring.
+  C upcalls_unknown_port{0};     // From an interface the agent does not serve: dropped.
+  C upcalls_truncated{0};        // Frame longer than the record: handled, not re-injected.
+  C upcalls_too_big{0};          // Longer than the flow's path MTU.
+  C upcalls_worker_overflow{0};  // Dropped: the owning worker's inbox was full.
   C flows_installed{0};
   C flows_updated{0};  // Revalidation changed the actions.
   C flows_removed_idle{0};

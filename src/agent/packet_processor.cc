@@ -94,32 +94,63 @@ bool PacketProcessor::KeyEq::operator()(const FlowKey& a, const FlowKey& b) cons
   return std::memcmp(&a, &b, sizeof(FlowKey)) == 0;
 }
 
-PacketProcessor::PacketProcessor(datapath::Datapath& dp, datapath::PacketTx& tx,
+PacketProcessor::PacketProcessor(datapath::Datapath& dp, datapath::PacketTx& tx, MaskSlots& masks,
                                  AgentCounters& counters, const AgentConfig& config)
-    : dp_(dp), tx_(tx), counters_(counters), config_(config), simulator_(sim::SimConfig{&clock_}) {}
+    : dp_(dp),
+      tx_(tx),
+      counters_(counters),
+      config_(config),
+      simulator_(sim::SimConfig{&clock_}),
+      masks_(masks) {}
 
 void PacketProcessor::publishView(ViewPtr view) {
   std::lock_guard<std::mutex> lock(view_mu_);
   pending_view_ = std::move(view);
+  wake_.notify_one();
 }
 
-Status PacketProcessor::syncMaskCount() {
-  uint32_t n = masks_.activeCount();
-  if (n == n_masks_written_) return okStatus();
-  StatusOr<loom_config> cfg = dp_.config();
-  if (!cfg.ok()) return cfg.status();
-  loom_config c = *cfg;
-  c.n_masks = n;
-  RETURN_IF_ERROR(dp_.setConfig(c));
-  n_masks_written_ = n;
-  return okStatus();
+void PacketProcessor::post(std::vector<Item> batch) {
+  // Bounded like the ring: a worker that falls behind sheds upcalls (counted), never state.
+  constexpr size_t kMaxInbox = 16384;
+  std::lock_guard<std::mutex> lock(view_mu_);
+  for (Item& i : batch) {
+    if (!i.is_state && inbox_.size() >= kMaxInbox) {
+      counters_.upcalls_worker_overflow.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    inbox_.push_back(std::move(i));
+  }
+  wake_.notify_one();
 }
 
-void PacketProcessor::adoptPinnedFlows() {
+void PacketProcessor::runInbox(const std::atomic<bool>& stop) {
+  std::vector<Item> items;
+  while (!stop.load(std::memory_order_relaxed)) {
+    {
+      std::unique_lock<std::mutex> lock(view_mu_);
+      wake_.wait_for(lock, std::chrono::milliseconds(100),
+                     [&] { return !inbox_.empty() || pending_view_ != nullptr || stop.load(); });
+      if (view_ != nullptr || pending_view_ != nullptr) items.swap(inbox_);
+    }
+    pickUpView();
+    for (Item& item : items) {
+      if (item.is_state) {
+        applyRemoteWrites(item.writes);
+      } else {
+        handleRecord(item.header, item.frame);
+      }
+    }
+    items.clear();
+    if (view_) timers();
+  }
+}
+
+void PacketProcessor::adoptPinnedFlows(const std::function<bool(uint32_t ifindex)>& mine) {
   std::lock_guard<std::mutex> lock(flows_mu_);
   std::vector<std::pair<FlowKey, FlowValue>> found;
   dp_.dumpFlows([&](const FlowKey& k, const FlowValue& v) { found.emplace_back(k, v); });
   for (auto& [key, value] : found) {
+    if (mine && !mine(key.ifindex)) continue;  // Another worker's.
     StatusOr<datapath::MaskKey> mask = dp_.mask(key.mask_id);
     if (key.mask_id >= LOOM_MAX_MASKS || !mask.ok()) {
       (void)dp_.removeFlow(key);
@@ -141,15 +172,13 @@ void PacketProcessor::adoptPinnedFlows() {
     flows_.emplace(key, std::move(f));
     counters_.flows_adopted.fetch_add(1, std::memory_order_relaxed);
   }
-  StatusOr<loom_config> cfg = dp_.config();
-  if (cfg.ok()) n_masks_written_ = cfg->n_masks;
 }
 
 void PacketProcessor::run(const std::atomic<bool>& stop) {
   while (!stop.load(std::memory_order_relaxed)) step(10);
 }
 
-void PacketProcessor::step(int poll_ms) {
+void PacketProcessor::pickUpView() {
   ViewPtr fresh;
   {
     std::lock_guard<std::mutex> lock(view_mu_);
@@ -160,13 +189,9 @@ void PacketProcessor::step(int poll_ms) {
     revalidate();
     rerunParked(false);
   }
-  if (!view_) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
-    return;
-  }
-  StatusOr<int> n =
-      dp_.pollUpcalls(poll_ms, 256, [this](const datapath::Upcall& u) { handleUpcall(u); });
-  (void)n;
+}
+
+void PacketProcessor::timers() {
   Clock::time_point now = Clock::now();
   if (state_changed_ && now - last_revalidate_ > std::chrono::milliseconds(20)) {
     state_changed_ = false;
@@ -180,11 +205,26 @@ void PacketProcessor::step(int poll_ms) {
   }
 }
 
+void PacketProcessor::step(int poll_ms) {
+  pickUpView();
+  if (!view_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
+    return;
+  }
+  StatusOr<int> n =
+      dp_.pollUpcalls(poll_ms, 256, [this](const datapath::Upcall& u) { handleUpcall(u); });
+  (void)n;
+  timers();
+}
+
 void PacketProcessor::handleUpcall(const datapath::Upcall& u) {
-  counters_.upcalls.fetch_add(1, std::memory_order_relaxed);
-  const loom_upcall& h = *u.header;
   // The ring's pages are read-only: work on a copy.
   std::vector<uint8_t> frame(u.data.begin(), u.data.end());
+  handleRecord(*u.header, frame);
+}
+
+void PacketProcessor::handleRecord(const loom_upcall& h, std::vector<uint8_t>& frame) {
+  counters_.upcalls.fetch_add(1, std::memory_order_relaxed);
   bool truncated = (h.flags & LOOM_UPCALL_F_TRUNCATED) != 0;
   bool gso = (h.flags & LOOM_UPCALL_F_GSO) != 0;
   if (truncated) counters_.upcalls_truncated.fetch_add(1, std::memory_order_relaxed);
@@ -260,8 +300,15 @@ void PacketProcessor::processFrame(uint32_t ifindex, std::vector<uint8_t>& frame
   }
 }
 
+void PacketProcessor::applyRemoteWrites(const std::vector<state::StateWrite>& writes) {
+  state_.apply(writes, clock_.now());
+  state_changed_ = true;
+}
+
 void PacketProcessor::applyWrites(const std::vector<state::StateWrite>& writes) {
   if (writes.empty()) return;
+  // Other workers first: a reply to this packet may reach one of them, and its inbox is ordered.
+  if (broadcast_) broadcast_(writes);
   state_.apply(writes, clock_.now());
   // Flows that decided on the old state (a flood for a MAC now learned, a flow that saw a
   // conntrack key missing) are revalidated; parked packets may be ready now.
@@ -338,19 +385,13 @@ void PacketProcessor::install(uint32_t ifindex, const Uuid& in_port,
   }
   std::lock_guard<std::mutex> lock(flows_mu_);
   const datapath::MaskKey mask = datapath::maskFromFieldMask(r.mask);
-  bool is_new = false;
-  std::optional<uint8_t> slot = masks_.acquire(mask, &is_new);
+  bool exhausted = false;
+  std::optional<uint8_t> slot = masks_.acquire(mask, exhausted);
   if (!slot) {
-    counters_.masks_exhausted.fetch_add(1, std::memory_order_relaxed);
+    (exhausted ? counters_.masks_exhausted : counters_.flow_install_errors)
+        .fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  // The mask must be in its slot before the search may reach it.
-  if (Status s = is_new ? dp_.setMask(*slot, mask) : okStatus(); !s.ok()) {
-    masks_.release(*slot);
-    counters_.flow_install_errors.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  if (!syncMaskCount().ok()) counters_.flow_install_errors.fetch_add(1, std::memory_order_relaxed);
   FlowKey key = datapath::applyMask(datapath::keyFromFields(ifindex, fields), mask, *slot);
   auto it = flows_.find(key);
   if (it != flows_.end()) {
@@ -475,7 +516,8 @@ void PacketProcessor::revalidate() {
     FlowValue value;
     std::string why;
     const datapath::MaskKey mask = datapath::maskFromFieldMask(r.mask);
-    bool same_mask = std::memcmp(&mask, &masks_.mask(f.key.mask_id), sizeof mask) == 0;
+    const datapath::MaskKey installed = masks_.mask(f.key.mask_id);
+    bool same_mask = std::memcmp(&mask, &installed, sizeof mask) == 0;
     if (!same_mask || !datapath::keyable(r.mask, f.fields, &why) || !buildValue(r, v, value, why)) {
       // The packet now needs another mask or cannot be cached: remove; its next packet comes
       // up and installs what is right.
@@ -498,7 +540,6 @@ void PacketProcessor::revalidate() {
     }
     ++it;
   }
-  (void)syncMaskCount();
 }
 
 void PacketProcessor::expireIdleFlows() {
@@ -525,7 +566,6 @@ void PacketProcessor::expireIdleFlows() {
       ++it;
     }
   }
-  (void)syncMaskCount();
 }
 
 void PacketProcessor::rerunParked(bool expire_only) {

@@ -11,8 +11,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "agent/config.h"
+#include "agent/mask_slots.h"
 #include "agent/metrics.h"
 #include "agent/view.h"
 #include "datapath/datapath.h"
@@ -45,14 +48,31 @@ struct InstalledFlow {
 
 class PacketProcessor {
  public:
-  PacketProcessor(datapath::Datapath& dp, datapath::PacketTx& tx, AgentCounters& counters,
-                  const AgentConfig& config);
+  PacketProcessor(datapath::Datapath& dp, datapath::PacketTx& tx, MaskSlots& masks,
+                  AgentCounters& counters, const AgentConfig& config);
+
+  // Worker mode (WorkerPool, several packet threads): upcalls and other workers' state writes
+  // arrive as items instead of being polled from the ring.
+  struct Item {
+    bool is_state = false;
+    loom_upcall header{};
+    std::vector<uint8_t> frame;
+    std::vector<state::StateWrite> writes;
+  };
+  void post(std::vector<Item> batch);
+  void runInbox(const std::atomic<bool>& stop);
+  // Called with every batch of state writes this processor applies for its own packets, so that
+  // the other workers apply them too (their flows may depend on them).
+  void setBroadcast(std::function<void(const std::vector<state::StateWrite>&)> broadcast) {
+    broadcast_ = std::move(broadcast);
+  }
 
   // Any thread: the newest view. The packet thread picks it up, revalidates and re-runs parked
   // packets.
   void publishView(ViewPtr view);
-  // Before run(): takes over the flows and masks a previous agent left in the pinned maps.
-  void adoptPinnedFlows();
+  // Before run(): takes over the flows and masks a previous agent left in the pinned maps (those
+  // whose ingress interface `mine` accepts, when given).
+  void adoptPinnedFlows(const std::function<bool(uint32_t ifindex)>& mine = {});
   // The packet thread's loop, until `stop`: step() again and again.
   void run(const std::atomic<bool>& stop);
   // One round: pick up a new view (revalidate, re-run parked packets), handle the upcalls that
@@ -82,6 +102,10 @@ class PacketProcessor {
   };
 
   void handleUpcall(const datapath::Upcall& upcall);
+  void handleRecord(const loom_upcall& header, std::vector<uint8_t>& frame);
+  void pickUpView();
+  void timers();
+  void applyRemoteWrites(const std::vector<state::StateWrite>& writes);
   // Simulates `frame` entering the port behind `ifindex`; installs (may_install), sends the
   // packet on (can_send), sends generated packets, parks a not-ready packet.
   void processFrame(uint32_t ifindex, std::vector<uint8_t>& frame, uint32_t l3_len, bool can_send,
@@ -99,7 +123,6 @@ class PacketProcessor {
   void applyWrites(const std::vector<state::StateWrite>& writes);
   void revalidate();
   void rerunParked(bool expire_only);
-  Status syncMaskCount();
 
   datapath::Datapath& dp_;
   datapath::PacketTx& tx_;
@@ -109,14 +132,16 @@ class PacketProcessor {
   sim::Simulator simulator_;
   state::InMemoryState state_;
 
-  std::mutex view_mu_;
+  std::mutex view_mu_;  // Also guards inbox_.
+  std::condition_variable wake_;
   ViewPtr pending_view_;
+  std::vector<Item> inbox_;
+  std::function<void(const std::vector<state::StateWrite>&)> broadcast_;
   ViewPtr view_;  // Packet thread only.
 
-  mutable std::mutex flows_mu_;  // Guards flows_ and masks_ against the admin thread.
+  mutable std::mutex flows_mu_;  // Guards flows_ against the admin thread.
   std::unordered_map<datapath::FlowKey, InstalledFlow, KeyHash, KeyEq> flows_;
-  datapath::MaskTable masks_;
-  uint32_t n_masks_written_ = 0;
+  MaskSlots& masks_;
   uint64_t next_cookie_ = 1;
 
   std::deque<Parked> parked_;

@@ -28,11 +28,11 @@ TEST(AgentConfigTest, FlagsOverrideTheFile) {
   const std::string file = dir.path() + "/agent.conf";
   std::ofstream(file) << "# comment\netcd = 10.0.0.1:2379, 10.0.0.2:2379\nworkers = 2\n"
                          "tunnel-ip = 192.0.2.1\n";
-  auto c = parseAgentConfig({"--config", file, "--workers", "1", "--pin-dir=/sys/fs/bpf/x"});
+  auto c = parseAgentConfig({"--config", file, "--workers", "3", "--pin-dir=/sys/fs/bpf/x"});
   ASSERT_TRUE(c.ok()) << c.status().toString();
   EXPECT_EQ(c->etcd_endpoints, (std::vector<std::string>{"10.0.0.1:2379", "10.0.0.2:2379"}));
-  EXPECT_EQ(c->workers, 1);
-  EXPECT_FALSE(parseAgentConfig({"--tunnel-ip", "192.0.2.1", "--workers", "2"}).ok());
+  EXPECT_EQ(c->workers, 3);
+  EXPECT_FALSE(parseAgentConfig({"--tunnel-ip", "192.0.2.1", "--workers", "0"}).ok());
   EXPECT_EQ(c->tunnel_ip, "192.0.2.1");
   EXPECT_EQ(c->pin_dir, "/sys/fs/bpf/x");
   EXPECT_EQ(c->adminSocketPath(), "/var/lib/loom/agent.sock");

@@ -39,7 +39,7 @@ class PacketProcessorTest : public ::testing::Test {
     r1_b = topo.attach(r1, net_b, "r1-b", "02:00:00:00:ff:0b", "10.0.1.1/24");
     topo.port(r1_b).set_mtu(1400);
     config.flow_idle_ms = 100;
-    processor = std::make_unique<PacketProcessor>(dp, tx, counters, config);
+    processor = std::make_unique<PacketProcessor>(dp, tx, masks, counters, config);
   }
 
   ViewPtr view(uint64_t version, bool a2_active = true, bool b1_local = true) {
@@ -74,6 +74,7 @@ class PacketProcessorTest : public ::testing::Test {
   Uuid h1, h2, net_a, net_b, r1, a1, a2, b1, r1_b;
   FakeDatapath dp;
   FakeTx tx;
+  MaskSlots masks{dp};
   AgentCounters counters;
   AgentConfig config;
   std::unique_ptr<PacketProcessor> processor;
@@ -224,7 +225,9 @@ TEST_F(PacketProcessorTest, ARestartedAgentAdoptsAndRevalidatesPinnedFlows) {
   ASSERT_EQ(dp.flowCount(), 2u);
   // A new agent on the same (pinned) fast path.
   AgentCounters counters2;
-  PacketProcessor second(dp, tx, counters2, config);
+  MaskSlots masks2(dp);
+  masks2.loadConfig();
+  PacketProcessor second(dp, tx, masks2, counters2, config);
   second.adoptPinnedFlows();
   EXPECT_EQ(counters2.flows_adopted.load(), 2u);
   EXPECT_EQ(second.flowCount(), 2u);
