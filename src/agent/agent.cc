@@ -105,6 +105,9 @@ Status Agent::init() {
   replica::RegistrationOptions rego;
   rego.root = config_.root;
   rego.ttl_seconds = config_.lease_ttl_seconds;
+  // Lets the registration notice that another host overwrote one of its MAC records (a MAC
+  // that moved away and back must be published again).
+  rego.replica = replica_.get();
   auto reg = replica::HostRegistration::start(*etcd_, info, rego);
   if (!reg.ok()) return reg.status().withContext("registration");
   registration_ = std::move(reg).value();
@@ -116,6 +119,13 @@ Status Agent::init() {
   };
   snapshot_sub_ = replica_->subscribe([wake](const model::SnapshotPtr&) { wake(); });
   revision_sub_ = replica_->subscribeRevision([wake](int64_t) { wake(); });
+
+  workers_->setMacLearned([this](const state::MacLearn& m) {
+    std::lock_guard<std::mutex> lock(mu_);
+    learned_queue_.push_back(m);
+    wake_ = true;
+    cv_.notify_all();
+  });
 
   // 4. Threads and local interfaces.
   control_thread_ = std::thread([this] { controlLoop(); });
@@ -195,6 +205,14 @@ void Agent::detach(const LocalPort& port) {
     std::fprintf(stderr, "loom-agent: detach %s: %s\n", port.ifname.c_str(), s.toString().c_str());
   (void)registration_->clearPortActive(port.port.toString());
   restored_keys_.erase(port.ifindex);
+  // MACs learned on the port go with it.
+  if (auto it = published_macs_.find(port.port); it != published_macs_.end()) {
+    for (const auto& [bridge, vlan_mac] : it->second) {
+      (void)registration_->clearMac(bridge.toString(), static_cast<uint32_t>(vlan_mac >> 48),
+                                    packet::MacAddr::fromU64(vlan_mac).toString());
+    }
+    published_macs_.erase(it);
+  }
 }
 
 bool Agent::reconcilePorts(const model::TopologySnapshot& topo) {
@@ -276,6 +294,53 @@ std::unordered_map<Uuid, RemotePort, UuidHash> Agent::buildRemotePorts(
   return out;
 }
 
+void Agent::publishLearnedMacs() {
+  std::vector<state::MacLearn> learned;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    learned.swap(learned_queue_);
+  }
+  for (const state::MacLearn& m : learned) {
+    if (!bound_.count(m.port)) continue;  // The port went meanwhile.
+    v1::LearnedMac rec;
+    rec.set_bridge_id(m.bridge.toString());
+    rec.set_vlan(m.vlan);
+    rec.set_mac(m.mac.toString());
+    rec.set_port_id(m.port.toString());
+    Status s = registration_->publishMac(rec);
+    if (!s.ok()) {
+      std::fprintf(stderr, "loom-agent: publish MAC %s: %s\n", rec.mac().c_str(),
+                   s.toString().c_str());
+      continue;
+    }
+    const uint64_t vlan_mac = static_cast<uint64_t>(m.vlan) << 48 | m.mac.toU64();
+    if (!m.old_port.isNil()) {
+      if (auto it = published_macs_.find(m.old_port); it != published_macs_.end()) {
+        it->second.erase({m.bridge, vlan_mac});
+      }
+    }
+    published_macs_[m.port].insert({m.bridge, vlan_mac});
+  }
+}
+
+std::unordered_map<MacKey, Uuid, MacKeyHash> Agent::buildRemoteMacs(
+    const model::TopologySnapshot& topo) const {
+  std::unordered_map<MacKey, Uuid, MacKeyHash> out;
+  const std::string me = host_id_.toString();
+  for (const v1::LearnedMac& m : replica_->learnedMacs()) {
+    if (m.host_id() == me) continue;
+    auto bridge = Uuid::parse(m.bridge_id());
+    auto port = Uuid::parse(m.port_id());
+    auto mac = packet::MacAddr::parse(m.mac());
+    if (!bridge || !port || !mac) continue;
+    // Only while the topology still binds the port to the host that learned it.
+    model::Index pi = topo.findPort(*port);
+    if (pi == model::kNoIndex || topo.port(pi).host_id.toString() != m.host_id()) continue;
+    out[MacKey{*bridge, static_cast<uint64_t>(m.vlan()) << 48 | mac->toU64()}] = *port;
+  }
+  return out;
+}
+
 void Agent::controlLoop() {
   while (!stop_.load()) {
     {
@@ -287,9 +352,15 @@ void Agent::controlLoop() {
     if (stop_.load()) break;
     model::SnapshotPtr topo = replica_->snapshot();
     bool changed = reconcilePorts(*topo);
+    publishLearnedMacs();
     auto remote = buildRemotePorts(*topo);
     if (remote != remote_) {
       remote_ = std::move(remote);
+      changed = true;
+    }
+    auto remote_macs = buildRemoteMacs(*topo);
+    if (remote_macs != remote_macs_) {
+      remote_macs_ = std::move(remote_macs);
       changed = true;
     }
     if (topo->version() != view_version_) {
@@ -311,6 +382,7 @@ void Agent::controlLoop() {
       view->local_by_port[id] = p;
     }
     view->remote_by_port = remote_;
+    view->remote_macs = remote_macs_;
     workers_->publishView(view);
     std::lock_guard<std::mutex> lock(mu_);
     view_ = std::move(view);

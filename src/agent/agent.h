@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -53,6 +54,11 @@ class Agent {
   std::unordered_map<Uuid, RemotePort, UuidHash> buildRemotePorts(
       const model::TopologySnapshot& topo) const;
   uint32_t allocateTunnelKey(uint32_t ifindex);
+  // Publishes the MACs the workers learned on local ports (queued by them), and clears those of
+  // ports this host no longer serves.
+  void publishLearnedMacs();
+  std::unordered_map<MacKey, Uuid, MacKeyHash> buildRemoteMacs(
+      const model::TopologySnapshot& topo) const;
   void detach(const LocalPort& port);
 
   AgentConfig config_;
@@ -73,6 +79,10 @@ class Agent {
   std::map<Uuid, LocalPort> bound_;             // Ports this host serves now.
   std::map<uint32_t, uint32_t> restored_keys_;  // ifindex -> tunnel key left by a previous agent.
   std::unordered_map<Uuid, RemotePort, UuidHash> remote_;
+  std::unordered_map<MacKey, Uuid, MacKeyHash> remote_macs_;
+  // MACs this host published, by the port they were learned on.
+  std::map<Uuid, std::set<std::pair<Uuid, uint64_t>>> published_macs_;
+  std::vector<state::MacLearn> learned_queue_;  // Guarded by mu_.
   uint64_t view_version_ = 0;
   uint64_t generation_ = 0;
 

@@ -268,7 +268,7 @@ void PacketProcessor::processFrame(uint32_t ifindex, std::vector<uint8_t>& frame
   in.port = lp->second.port;
   in.l3_len = l3_len;
   in.df = parsed.ipv4_dont_fragment;
-  simulator_.simulate(in, *v.topo, state_.view(), result_);
+  simulator_.simulate(in, *v.topo, stateView(), result_);
   counters_.outcomes[static_cast<size_t>(result_.outcome)].fetch_add(1, std::memory_order_relaxed);
   if (result_.outcome == sim::Outcome::Drop) {
     counters_.sim_drops[static_cast<size_t>(result_.drop_reason)].fetch_add(
@@ -305,8 +305,24 @@ void PacketProcessor::applyRemoteWrites(const std::vector<state::StateWrite>& wr
   state_changed_ = true;
 }
 
+std::optional<Uuid> PacketProcessor::CombinedMacs::lookup(const Uuid& bridge, uint16_t vlan,
+                                                          packet::MacAddr mac) const {
+  if (p_.view_) {
+    auto it =
+        p_.view_->remote_macs.find(MacKey{bridge, static_cast<uint64_t>(vlan) << 48 | mac.toU64()});
+    if (it != p_.view_->remote_macs.end()) return it->second;
+  }
+  return p_.state_.macs.lookup(bridge, vlan, mac);
+}
+
 void PacketProcessor::applyWrites(const std::vector<state::StateWrite>& writes) {
   if (writes.empty()) return;
+  if (mac_learned_ && view_) {
+    for (const state::StateWrite& w : writes) {
+      const auto* m = std::get_if<state::MacLearn>(&w);
+      if (m != nullptr && view_->local_by_port.count(m->port)) mac_learned_(*m);
+    }
+  }
   // Other workers first: a reply to this packet may reach one of them, and its inbox is ordered.
   if (broadcast_) broadcast_(writes);
   state_.apply(writes, clock_.now());
@@ -474,7 +490,7 @@ void PacketProcessor::sendGenerated(const std::vector<sim::GeneratedPacket>& gen
     in.port = g.port;
     in.start = sim::SimInput::Start::PortEgress;
     sim::SimResult r;
-    simulator_.simulate(in, *v.topo, state_.view(), r);
+    simulator_.simulate(in, *v.topo, stateView(), r);
     applyWrites(r.writes);
     if (r.outcome == sim::Outcome::Forward) {
       for (const sim::Egress& e : r.egress) {
@@ -508,7 +524,7 @@ void PacketProcessor::revalidate() {
     sim::SimInput in;
     in.match = packet::FlowMatch(f.fields);
     in.port = f.in_port;
-    simulator_.simulate(in, *v.topo, state_.view(), r);
+    simulator_.simulate(in, *v.topo, stateView(), r);
     if (r.outcome == sim::Outcome::NotReady) {
       ++it;  // Cannot tell yet (e.g. state not relearned after a restart): keep it.
       continue;

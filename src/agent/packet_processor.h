@@ -66,6 +66,11 @@ class PacketProcessor {
   void setBroadcast(std::function<void(const std::vector<state::StateWrite>&)> broadcast) {
     broadcast_ = std::move(broadcast);
   }
+  // Called (on the packet thread) for every MAC this processor's bridges learn on a port of this
+  // host, to be published for the other hosts (from another thread: publishing is an RPC).
+  void setMacLearned(std::function<void(const state::MacLearn&)> fn) {
+    mac_learned_ = std::move(fn);
+  }
 
   // Any thread: the newest view. The packet thread picks it up, revalidates and re-runs parked
   // packets.
@@ -137,6 +142,24 @@ class PacketProcessor {
   ViewPtr pending_view_;
   std::vector<Item> inbox_;
   std::function<void(const std::vector<state::StateWrite>&)> broadcast_;
+  std::function<void(const state::MacLearn&)> mac_learned_;
+
+  // The MAC table the simulation reads: other hosts' learned MACs (from the view), then this
+  // host's own learning.
+  class CombinedMacs final : public state::MacTableView {
+   public:
+    explicit CombinedMacs(const PacketProcessor& p) : p_(p) {}
+    std::optional<Uuid> lookup(const Uuid& bridge, uint16_t vlan,
+                               packet::MacAddr mac) const override;
+
+   private:
+    const PacketProcessor& p_;
+  };
+  state::StateView stateView() const {
+    state::StateView v = state_.view();
+    v.macs = &combined_macs_;
+    return v;
+  }
   ViewPtr view_;  // Packet thread only.
 
   mutable std::mutex flows_mu_;  // Guards flows_ against the admin thread.
@@ -150,6 +173,7 @@ class PacketProcessor {
   std::chrono::steady_clock::time_point last_revalidate_{};
   std::chrono::steady_clock::time_point last_expiry_{};
   sim::SimResult result_;
+  CombinedMacs combined_macs_{*this};
 };
 
 }  // namespace loom::agent

@@ -29,12 +29,26 @@ struct RemotePort {
   friend bool operator==(const RemotePort&, const RemotePort&) = default;
 };
 
+// A MAC another host's bridge learned (live/mac records), by (bridge, vlan << 48 | mac).
+struct MacKey {
+  Uuid bridge;
+  uint64_t vlan_mac = 0;
+  friend bool operator==(const MacKey&, const MacKey&) = default;
+};
+struct MacKeyHash {
+  size_t operator()(const MacKey& k) const {
+    return static_cast<size_t>(k.bridge.hash() ^ (k.vlan_mac * 0x9e3779b97f4a7c15ULL));
+  }
+};
+
 struct AgentView {
   uint64_t generation = 0;
   model::SnapshotPtr topo;
   std::unordered_map<uint32_t, LocalPort> local_by_ifindex;
   std::unordered_map<Uuid, LocalPort, UuidHash> local_by_port;
   std::unordered_map<Uuid, RemotePort, UuidHash> remote_by_port;
+  // MACs learned by other hosts (their records win over this host's older local learning).
+  std::unordered_map<MacKey, Uuid, MacKeyHash> remote_macs;
 };
 
 using ViewPtr = std::shared_ptr<const AgentView>;

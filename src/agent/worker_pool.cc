@@ -65,6 +65,10 @@ void WorkerPool::stop() {
   threads_.clear();
 }
 
+void WorkerPool::setMacLearned(const std::function<void(const state::MacLearn&)>& fn) {
+  for (auto& w : workers_) w->setMacLearned(fn);
+}
+
 void WorkerPool::publishView(const ViewPtr& view) {
   for (auto& w : workers_) w->publishView(view);
 }

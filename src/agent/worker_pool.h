@@ -39,6 +39,8 @@ class WorkerPool {
   void start();
   void stop();
   void publishView(const ViewPtr& view);
+  // See PacketProcessor::setMacLearned (called from any worker thread).
+  void setMacLearned(const std::function<void(const state::MacLearn&)>& fn);
 
   std::string flowsText() const;
   size_t flowCount() const;

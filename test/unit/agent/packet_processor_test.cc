@@ -240,5 +240,40 @@ TEST_F(PacketProcessorTest, ARestartedAgentAdoptsAndRevalidatesPinnedFlows) {
   EXPECT_NE(dp.lookup(kA1If, tcp("02:00:00:00:0a:02", "10.0.0.12", 5)), nullptr);
 }
 
+TEST_F(PacketProcessorTest, MacsLearnedHereArePublishedAndOtherHostsMacsAreUsed) {
+  // c1 on this host and c2 on h2 have no configured MAC: bridges learn them.
+  Uuid c1 = topo.vmPort(net_a, "c1", "", "", h1);
+  Uuid c2 = topo.vmPort(net_a, "c2", "", "", h2);
+  std::vector<state::MacLearn> learned;
+  processor->setMacLearned([&](const state::MacLearn& m) { learned.push_back(m); });
+  auto v = std::const_pointer_cast<AgentView>(view(1));
+  LocalPort lc1{c1, "c1", 12, 3};
+  v->local_by_ifindex[12] = lc1;
+  v->local_by_port[c1] = lc1;
+  v->remote_by_port[c2] = RemotePort{h2, kH2Ip, 9};
+  publish(v);
+  auto to_c2 = loom::testing::udpFrame("02:00:00:00:0c:01", "02:00:00:00:0c:02", "10.0.0.21",
+                                       "10.0.0.22", 5000, 53);
+  upcall(12, to_c2);
+  // c1's MAC was learned here and handed over for publishing.
+  ASSERT_EQ(learned.size(), 1u);
+  EXPECT_EQ(learned[0].port, c1);
+  EXPECT_EQ(learned[0].mac, mac("02:00:00:00:0c:01"));
+  // c2's MAC is unknown here: the frame floods (to every other port of net-a with a place to go).
+  const datapath::FlowValue* flood = dp.lookup(12, to_c2);
+  ASSERT_NE(flood, nullptr);
+  EXPECT_GT(flood->n_outputs, 1);
+  // h2 learned c2's MAC and published it: the next view carries it, revalidation turns the
+  // flood into unicast to c2's host.
+  auto v2 = std::make_shared<AgentView>(*v);
+  v2->generation = 2;
+  v2->remote_macs[MacKey{net_a, mac("02:00:00:00:0c:02").toU64()}] = c2;
+  publish(v2);
+  const datapath::FlowValue* unicast = dp.lookup(12, to_c2);
+  ASSERT_NE(unicast, nullptr);
+  ASSERT_EQ(unicast->n_outputs, 1);
+  EXPECT_EQ(unicast->outputs[0].tunnel_key, 9u);
+}
+
 }  // namespace
 }  // namespace loom::agent
