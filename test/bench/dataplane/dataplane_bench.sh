@@ -76,7 +76,7 @@ fi
 QUIET_PCT=${DP_QUIET_PCT:-25}
 CRR_CONC=4
 CRR_PORT=7000
-TCPCRR_SRC=${TCPCRR_SRC:-/work/shared/baselines/ovn-kernel/tcpcrr.c}
+TCPCRR_SRC=${TCPCRR_SRC:-$SRC/../shared/baselines/ovn-kernel/tcpcrr.c}
 read -r -a FLOW_RATE_LIST <<<"$FLOW_RATES"
 if [ $((${#FLOW_RATE_LIST[@]} * FLOW_K)) -gt 65000 ]; then
   echo "rate steps x DP_FLOW_K must stay below 65000 (the flow table holds 65,536)" >&2
