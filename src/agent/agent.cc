@@ -179,8 +179,10 @@ void Agent::stop() {
   if (control_thread_.joinable()) control_thread_.join();
   if (workers_) workers_->stop();
   // The fast path stays: flows, ports and links are pinned, so traffic keeps flowing while the
-  // agent is away; the next agent adopts them. The registration's lease is revoked, so other
-  // hosts see this host and its ports go (and stop sending) at once.
+  // agent is away; the next agent adopts them. The lease is not revoked but left to expire
+  // (--lease-ttl): a restart (an upgrade) within the TTL re-registers before other hosts notice,
+  // so they keep sending to this host's ports. A host that stays down drops out after the TTL.
+  if (registration_) registration_->abandon();
   registration_.reset();
   replica_.reset();
   etcd_.reset();
