@@ -6,7 +6,7 @@ namespace loom::agent {
 
 WorkerPool::WorkerPool(datapath::Datapath& dp, datapath::PacketTx& tx, AgentCounters& counters,
                        const AgentConfig& config)
-    : dp_(dp), counters_(counters), masks_(dp) {
+    : dp_(dp), masks_(dp) {
   masks_.loadConfig();
   const int n = std::max(1, config.workers);
   for (int i = 0; i < n; ++i) {

@@ -55,7 +55,6 @@ class WorkerPool {
   void dispatchLoop();
 
   datapath::Datapath& dp_;
-  AgentCounters& counters_;
   MaskSlots masks_;
   std::vector<std::unique_ptr<PacketProcessor>> workers_;
   std::vector<std::thread> threads_;
