@@ -64,6 +64,17 @@ vm_exec x1 ping -n -q -c 5 -i 0.2 -W 1 10.0.0.99 >/dev/null 2>&1 || true
 vm_exec x1 ip neigh del 10.0.0.99 dev eth0
 expect_eq "a2 received nothing from x1 (rx_packets unchanged)" "$a2_rx0" "$(vm_rx_packets a2)"
 
+echo "== (d) flooding across hosts: unknown unicast and broadcast from a1 reach a2 on h2"
+a2_rx0=$(vm_rx_packets a2)
+vm_exec a1 ip neigh replace 10.0.0.98 lladdr 02:ee:ee:ee:ee:01 dev eth0 nud permanent
+vm_exec a1 ping -n -q -c 5 -i 0.2 -W 1 10.0.0.98 >/dev/null 2>&1 || true
+vm_exec a1 ip neigh del 10.0.0.98 dev eth0
+a2_rx1=$(vm_rx_packets a2)
+expect_gt "a2 got the 5 unknown-unicast frames (rx $a2_rx0 -> $a2_rx1)" "$a2_rx1" "$((a2_rx0 + 4))"
+vm_exec a1 ping -n -q -b -c 5 -i 0.2 -W 1 10.0.0.255 >/dev/null 2>&1 || true
+a2_rx2=$(vm_rx_packets a2)
+expect_gt "a2 got the 5 broadcast frames (rx $a2_rx1 -> $a2_rx2)" "$a2_rx2" "$((a2_rx1 + 4))"
+
 echo "== (d) ARP"
 vm_exec a1 ip neigh flush dev eth0
 expect_ok "a1 pings a2 after an ARP flush" vm_ping a1 10.0.0.12
