@@ -101,6 +101,18 @@ expect_ok "bind vm-a2 to h2/a2 again" ctl binding set vm-a2 --host h2 --interfac
 wait_until 15 "vm-a2 active again" port_active vm-a2
 wait_until 10 "a1 -> a2 works again" vm_ping a1 10.0.0.12
 
+echo "== (f) the interface goes away and comes back (VM unplugged and replugged)"
+host_exec 2 ip link del a2
+wait_until 10 "vm-a2 inactive once its interface is gone" port_inactive vm-a2
+wait_until 10 "a1 -> a2 stops" not vm_ping a1 10.0.0.12
+_e2e_run ip link add eth0 netns "lm$E2E_ID-a2" type veth peer name a2 netns "lm$E2E_ID-h2"
+ip -n "lm$E2E_ID-a2" link set eth0 address "$A2_MAC" mtu 1450 up
+ip -n "lm$E2E_ID-a2" addr add 10.0.0.12/24 dev eth0
+ip -n "lm$E2E_ID-a2" route add default via 10.0.0.1 dev eth0
+ip -n "lm$E2E_ID-h2" link set a2 mtu 1450 up
+wait_until 15 "vm-a2 active again on the new interface" port_active vm-a2
+wait_until 10 "a1 -> a2 works again" vm_ping a1 10.0.0.12
+
 echo "== (g) flows and metrics"
 vm_ping a1 10.0.0.12 3 >/dev/null || true
 vm_ping a1 10.0.1.11 3 >/dev/null || true
