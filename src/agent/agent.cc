@@ -355,15 +355,22 @@ void Agent::controlLoop() {
     model::SnapshotPtr topo = replica_->snapshot();
     bool changed = reconcilePorts(*topo);
     publishLearnedMacs();
-    auto remote = buildRemotePorts(*topo);
-    if (remote != remote_) {
-      remote_ = std::move(remote);
-      changed = true;
-    }
-    auto remote_macs = buildRemoteMacs(*topo);
-    if (remote_macs != remote_macs_) {
-      remote_macs_ = std::move(remote_macs);
-      changed = true;
+    // The directories depend only on what the replica holds: rebuild them when it applied
+    // something, not on every interface poll. (Read the revision first: a batch applied while
+    // building only causes one more rebuild.)
+    const int64_t revision = replica_->appliedRevision();
+    if (revision != directories_revision_) {
+      directories_revision_ = revision;
+      auto remote = buildRemotePorts(*topo);
+      if (remote != remote_) {
+        remote_ = std::move(remote);
+        changed = true;
+      }
+      auto remote_macs = buildRemoteMacs(*topo);
+      if (remote_macs != remote_macs_) {
+        remote_macs_ = std::move(remote_macs);
+        changed = true;
+      }
     }
     if (topo->version() != view_version_) {
       view_version_ = topo->version();

@@ -84,6 +84,7 @@ class Agent {
   std::map<Uuid, std::set<std::pair<Uuid, uint64_t>>> published_macs_;
   std::vector<state::MacLearn> learned_queue_;  // Guarded by mu_.
   uint64_t view_version_ = 0;
+  int64_t directories_revision_ = -1;  // Replica revision the remote directories were built at.
   uint64_t generation_ = 0;
 
   mutable std::mutex mu_;  // Guards wake_, the published view and bound_ copies for admin.
