@@ -502,6 +502,14 @@ Status BpfDatapath::removeAllPins() {
   std::error_code ec;
   std::string links = options_.pin_dir + "/links";
   for (const auto& entry : std::filesystem::directory_iterator(links, ec)) {
+    // Detach explicitly: dropping the pin, the link's last reference, would release it only
+    // later (the kernel frees bpffs inodes after an RCU grace period), so the program could
+    // still run when this returns.
+    int fd = bpf_obj_get(entry.path().c_str());
+    if (fd >= 0) {
+      if (bpf_link_detach(fd) != 0) note("detaching " + entry.path().string(), errno);
+      ::close(fd);
+    }
     if (::unlink(entry.path().c_str()) != 0) note("unpinning " + entry.path().string(), errno);
   }
   if (::rmdir(links.c_str()) != 0) note("removing " + links, errno);
